@@ -1,0 +1,24 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import type { NovationConfig } from '@novation/config';
+import { PersistenceModule } from '@novation/persistence';
+import { NovationConfigModule, OperationsModule, RedisModule, loggingModule } from '@novation/platform';
+import { SystemController } from './system/system.controller.js';
+
+export const ADMIN_SERVICE_NAME = 'admin';
+
+@Module({})
+export class AdminModule {
+  static register(config: NovationConfig): DynamicModule {
+    return {
+      module: AdminModule,
+      imports: [
+        NovationConfigModule.forRoot(config),
+        loggingModule(config, ADMIN_SERVICE_NAME),
+        RedisModule,
+        PersistenceModule.forRoot(ADMIN_SERVICE_NAME),
+        OperationsModule,
+      ],
+      controllers: [SystemController],
+    };
+  }
+}

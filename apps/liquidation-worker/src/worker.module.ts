@@ -1,0 +1,41 @@
+import { BullModule } from '@nestjs/bullmq';
+import { Module, type DynamicModule } from '@nestjs/common';
+import type { NovationConfig } from '@novation/config';
+import { QueueName } from '@novation/jobs';
+import { PersistenceModule } from '@novation/persistence';
+import {
+  NOVATION_CONFIG,
+  NovationConfigModule,
+  OperationsModule,
+  RedisModule,
+  loggingModule,
+} from '@novation/platform';
+import { SystemProcessor } from './system/system.processor.js';
+
+export const WORKER_SERVICE_NAME = 'liquidation-worker';
+
+@Module({})
+export class WorkerModule {
+  static register(config: NovationConfig): DynamicModule {
+    return {
+      module: WorkerModule,
+      imports: [
+        NovationConfigModule.forRoot(config),
+        loggingModule(config, WORKER_SERVICE_NAME),
+        RedisModule,
+        PersistenceModule.forRoot(WORKER_SERVICE_NAME),
+        OperationsModule,
+        BullModule.forRootAsync({
+          inject: [NOVATION_CONFIG],
+          useFactory: (novationConfig: NovationConfig) => ({
+            // Workers block on Redis; BullMQ requires maxRetriesPerRequest null on their connections.
+            connection: { url: novationConfig.redis.url, maxRetriesPerRequest: null },
+            prefix: novationConfig.redis.queuePrefix,
+          }),
+        }),
+        BullModule.registerQueue({ name: QueueName.System }),
+      ],
+      providers: [SystemProcessor],
+    };
+  }
+}

@@ -1,0 +1,41 @@
+import { z } from 'zod';
+
+/** A TCP port; 0 asks the OS for a free one (tests). */
+const port = z.coerce.number().int().min(0).max(65_535);
+
+const postgresUrl = z
+  .url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// or postgresql:// URL' })
+  .describe('PostgreSQL connection URL');
+
+const redisUrl = z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' });
+
+/**
+ * The whole environment of every Novation process, validated once at start. Each variable has one
+ * meaning in every app; apps read only the parts they use. Defaults suit a developer machine.
+ */
+export const environmentSchema = z.object({
+  NOVATION_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  DATABASE_URL: postgresUrl.default('postgres://postgres@127.0.0.1:5432/novation'),
+  DATABASE_POOL_SIZE_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+  REDIS_URL: redisUrl.default('redis://127.0.0.1:6379'),
+  /** Prefix of every BullMQ key; lets several deployments or test files share one Redis. */
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:_{}-]{1,64}$/, 'letters, digits, : _ - { } only, at most 64')
+    .default('novation'),
+  API_HOST: z.string().min(1).default('127.0.0.1'),
+  API_PORT: port.default(3000),
+  ADMIN_HOST: z.string().min(1).default('127.0.0.1'),
+  ADMIN_PORT: port.default(3001),
+  WORKER_HOST: z.string().min(1).default('127.0.0.1'),
+  /** The worker has no public API; this port serves its liveness, readiness and metrics. */
+  WORKER_PORT: port.default(3002),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Every process runs in UTC: settlement days, funding times and audit records must not depend on a host's zone. */
+  TZ: z.literal('UTC', { error: 'must be UTC (set TZ=UTC)' }).default('UTC'),
+  RUN_MIGRATIONS_AT_START: z.stringbool().default(true),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+});
+
+export type Environment = z.infer<typeof environmentSchema>;

@@ -1,0 +1,64 @@
+import type { NovationConfig } from '@novation/config';
+import { DataSource, type DataSourceOptions } from 'typeorm';
+import { AssetEntity, InstrumentEntity, VenueEntity } from './entities/reference-data.entity.js';
+import { AccountEntity, MemberFirmEntity } from './entities/membership.entity.js';
+import { JournalEntryEntity, PostingEntity } from './entities/ledger.entity.js';
+import { Foundation1795640489700 } from './migrations/1795640489700-Foundation.js';
+
+/** Every entity, listed as classes (not globs): explicit, and independent of file extensions at run time. */
+export const entities = [
+  AssetEntity,
+  VenueEntity,
+  InstrumentEntity,
+  MemberFirmEntity,
+  AccountEntity,
+  JournalEntryEntity,
+  PostingEntity,
+] as const;
+
+/** Migrations in order. Never edit one that has landed: add a new one. */
+export const migrations = [Foundation1795640489700] as const;
+
+/** The one DataSource configuration of Novation: no synchronize, migrations in one transaction each. */
+export function dataSourceOptions(
+  config: Pick<NovationConfig, 'database'>,
+  applicationName = 'novation',
+): DataSourceOptions {
+  return {
+    type: 'postgres',
+    url: config.database.url,
+    entities: [...entities],
+    migrations: [...migrations],
+    migrationsTableName: 'schema_migration',
+    migrationsTransactionMode: 'each',
+    synchronize: false,
+    migrationsRun: false,
+    logging: ['error', 'warn', 'migration'],
+    applicationName,
+    poolSize: config.database.poolSizeMax,
+    extra: {
+      statement_timeout: config.database.statementTimeoutMs,
+      // Connections time out instead of waiting forever for a pool slot.
+      connectionTimeoutMillis: 5_000,
+      options: '-c TimeZone=UTC',
+    },
+  };
+}
+
+export function createDataSource(config: Pick<NovationConfig, 'database'>, applicationName?: string): DataSource {
+  return new DataSource(dataSourceOptions(config, applicationName));
+}
+
+/** Applies pending migrations; returns the names applied. */
+export async function migrateUp(dataSource: DataSource): Promise<string[]> {
+  const applied = await dataSource.runMigrations({ transaction: 'each' });
+  return applied.map((migration) => migration.name);
+}
+
+/** Reverts the last `steps` migrations. */
+export async function migrateDown(dataSource: DataSource, steps = 1): Promise<void> {
+  if (!Number.isInteger(steps) || steps < 1 || steps > migrations.length) {
+    throw new RangeError(`steps must be an integer in [1, ${migrations.length}]`);
+  }
+  for (let step = 0; step < steps; step += 1) await dataSource.undoLastMigration({ transaction: 'each' });
+}

@@ -1,0 +1,49 @@
+import type { DynamicModule } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { ConfigError, getConfig, type NovationConfig } from '@novation/config';
+import { Logger } from 'nestjs-pino';
+import { closeOnSignals } from './shutdown.js';
+
+/** Largest HTTP request body any service accepts; GraphQL and REST payloads are far smaller. */
+export const REQUEST_BODY_BYTES_MAX = 1_048_576;
+
+/**
+ * Validates the environment once at start; on a bad value prints which variable is wrong and exits
+ * before anything connects or listens.
+ */
+export function loadConfigOrExit(): NovationConfig {
+  try {
+    return getConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+}
+
+/** A Nest application on Fastify with pino as its logger; every HTTP service of Novation starts here. */
+export async function createFastifyApp(module: DynamicModule): Promise<NestFastifyApplication> {
+  const app = await NestFactory.create<NestFastifyApplication>(
+    module,
+    new FastifyAdapter({ bodyLimit: REQUEST_BODY_BYTES_MAX, trustProxy: false }),
+    { bufferLogs: true, abortOnError: false },
+  );
+  app.useLogger(app.get(Logger));
+  return app;
+}
+
+/** Listens, logs the URL and installs graceful shutdown on SIGTERM/SIGINT. */
+export async function listenUntilSignal(
+  app: NestFastifyApplication,
+  address: { host: string; port: number },
+  config: NovationConfig,
+  service: string,
+): Promise<void> {
+  const logger = app.get(Logger);
+  await app.listen(address.port, address.host);
+  logger.log(`${service} listening on ${await app.getUrl()}`);
+  closeOnSignals(app, logger, config.shutdownTimeoutMs);
+}
