@@ -1,0 +1,15 @@
+export { complementaryErrorFunction, normalCdf, normalPdf } from './normal-distribution.js';
+export { OptionPricingError } from './option-pricing-error.js';
+export type { OptionPricingErrorCode } from './option-pricing-error.js';
+export { assertOptionType, assertValidOptionInputs, costOfCarryRate } from './option-pricing-inputs.js';
+export type { GeneralisedBlackScholesInputs, OptionType } from './option-pricing-inputs.js';
+export { generalisedBlackScholesValue, intrinsicValue } from './generalised-black-scholes.js';
+export { generalisedBlackScholesGreeks } from './generalised-black-scholes-greeks.js';
+export type { OptionGreeks } from './generalised-black-scholes-greeks.js';
+export { black76AsGeneralised, black76Greeks, black76Value } from './black-76.js';
+export type { Black76Greeks, Black76Inputs } from './black-76.js';
+export { inverseOptionDeltaInCoin, inverseOptionValue } from './inverse-option.js';
+export { IMPLIED_VOLATILITY_ITERATIONS_MAX, IMPLIED_VOLATILITY_MAX, impliedVolatility } from './implied-volatility.js';
+export type { ImpliedVolatilityInputs, ImpliedVolatilityResult } from './implied-volatility.js';
+export { ImpliedVolatilityError } from './implied-volatility-error.js';
+export type { ImpliedVolatilityErrorCode } from './implied-volatility-error.js';
