@@ -1,6 +1,10 @@
+import { readFile } from 'node:fs/promises';
+import { text } from 'node:stream/consumers';
 import { runCli } from './cli.js';
 
-process.exitCode = runCli(process.argv.slice(2), {
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
+process.exitCode = await runCli(process.argv.slice(2), {
+  stdout: (output) => process.stdout.write(output),
+  stderr: (output) => process.stderr.write(output),
+  readFile: (path) => readFile(path, 'utf8'),
+  readStdin: () => text(process.stdin),
 });

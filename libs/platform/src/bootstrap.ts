@@ -47,3 +47,23 @@ export async function listenUntilSignal(
   logger.log(`${service} listening on ${await app.getUrl()}`);
   closeOnSignals(app, logger, config.shutdownTimeoutMs);
 }
+
+/**
+ * The whole life of a service process: validate the environment (exit 1 naming a bad variable), create
+ * the app, listen, and shut down gracefully on SIGTERM/SIGINT. A failure to start exits 1 with a
+ * one-line reason, no stack trace.
+ */
+export async function runService(
+  service: string,
+  createApp: (config: NovationConfig) => Promise<NestFastifyApplication>,
+  addressOf: (config: NovationConfig) => { host: string; port: number },
+): Promise<void> {
+  const config = loadConfigOrExit();
+  try {
+    const app = await createApp(config);
+    await listenUntilSignal(app, addressOf(config), config, service);
+  } catch (error) {
+    process.stderr.write(`${service} failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  }
+}

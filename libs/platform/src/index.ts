@@ -13,4 +13,10 @@ export {
 } from './redis.js';
 export { REDIS_CLIENT, RedisModule } from './redis.module.js';
 export { closeOnSignals } from './shutdown.js';
-export { REQUEST_BODY_BYTES_MAX, createFastifyApp, listenUntilSignal, loadConfigOrExit } from './bootstrap.js';
+export {
+  REQUEST_BODY_BYTES_MAX,
+  createFastifyApp,
+  listenUntilSignal,
+  loadConfigOrExit,
+  runService,
+} from './bootstrap.js';
