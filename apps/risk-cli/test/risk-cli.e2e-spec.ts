@@ -23,4 +23,25 @@ describe('npx novation-risk (the built binary)', () => {
     expect(result.status).toBe(2);
     expect(JSON.parse(result.stderr)).toMatchObject({ error: { code: 'UNKNOWN_COMMAND' } });
   });
+
+  it.each(['price', 'implied-vol', 'var', 'backtest', 'liquidation-price', 'receipt-hash'])(
+    'runs %s on its example file',
+    (command) => {
+      const result = novationRisk([command, '--input', `apps/risk-cli/examples/${command}.json`]);
+      expect(result.stderr).not.toMatch(/"error"/);
+      expect(result.status).toBe(0);
+      expect(JSON.parse(result.stdout)).toBeInstanceOf(Object);
+    },
+  );
+
+  it('reads stdin and names the malformed field with exit code 2', () => {
+    const result = spawnSync('npx', ['--no-install', 'novation-risk', 'var'], {
+      cwd: workspaceRoot,
+      encoding: 'utf8',
+      timeout: 120_000,
+      input: JSON.stringify({ pnl: [1, 2], confidence: 'high' }),
+    });
+    expect(result.status).toBe(2);
+    expect(JSON.parse(result.stderr)).toMatchObject({ error: { code: 'INVALID_INPUT', field: 'confidence' } });
+  });
 });
