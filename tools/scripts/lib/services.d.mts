@@ -11,3 +11,5 @@ export function ensurePostgres(environment?: Record<string, string | undefined>)
 export function startEmbeddedPostgres(dataDirectory: string, port: number): Promise<RunningPostgres>;
 export function ensureDatabase(url: URL): Promise<void>;
 export function ensureRedis(environment?: Record<string, string | undefined>): Promise<string>;
+export function embeddedPostgresBinary(name: string): string;
+export function unreachableForPostgresUser(paths: readonly string[]): string | undefined;

