@@ -19,7 +19,9 @@ export {
   span16Parameters,
 } from './example-parameters.js';
 export { RISK_ARRAY_INSTRUMENT_COUNT_MAX, buildRiskArrays } from './risk-arrays.js';
-export type { RiskArrays, ScenarioMarketSnapshot } from './risk-arrays.js';
+export type { RiskArrays } from './risk-arrays.js';
+export { contractValuer, underlyingNotional, underlyingPrice } from './contract-valuer.js';
+export type { ContractValuationOptions, ContractValuer, ScenarioMarketSnapshot } from './contract-valuer.js';
 export { ACCOUNT_POSITION_COUNT_MAX, portfolioScenarioMargin } from './portfolio-margin.js';
 export type {
   BindingScenario,

@@ -1,24 +1,9 @@
-import type { EuropeanOption, Instrument } from '@novation/instruments';
-import { timeToExpiryYears } from '@novation/instruments';
-import { generalisedBlackScholesValue } from '../pricing/generalised-black-scholes.js';
-import { inverseOptionValue } from '../pricing/inverse-option.js';
-import type { GeneralisedBlackScholesInputs } from '../pricing/option-pricing-inputs.js';
+import type { Instrument } from '@novation/instruments';
+import type { ScenarioMarketSnapshot } from './contract-valuer.js';
+import { contractValuer, underlyingNotional, underlyingPrice } from './contract-valuer.js';
 import { ScenarioMarginError } from './scenario-margin-error.js';
 import type { Scenario, ScenarioMarginParameters } from './scenario-parameters.js';
-import { expandScenarios, volatilityShockScale } from './scenario-parameters.js';
-
-/** Market state the risk arrays are built from; one snapshot gives one set of arrays for every account. */
-export interface ScenarioMarketSnapshot {
-  readonly valuationEpochMs: number;
-  readonly riskFreeRate: number;
-  /**
-   * Price per underlying, in the quote asset. Options written on a future take it as the forward
-   * (Black-76, dividendYield = riskFreeRate); options on the spot take it as the spot (no yield).
-   */
-  readonly underlyingPrices: ReadonlyMap<string, number>;
-  /** Implied volatility per option instrument id; 0.6 means 60%. */
-  readonly impliedVolatilities: ReadonlyMap<string, number>;
-}
+import { expandScenarios } from './scenario-parameters.js';
 
 /**
  * Risk arrays of every instrument for one snapshot. Amounts are in each instrument's settlement asset
@@ -47,7 +32,6 @@ export const RISK_ARRAY_INSTRUMENT_COUNT_MAX = 100_000;
 
 /** Relative bump of the finite-difference delta; small against any shock, large against float noise. */
 const DELTA_BUMP_FRACTION = 1e-4;
-const MILLISECONDS_PER_DAY = 86_400_000;
 
 /** Revalues every instrument under every scenario. Call once per snapshot, not once per account. */
 export function buildRiskArrays(
@@ -105,81 +89,4 @@ export function buildRiskArrays(
     deltaNotionalPerContract,
     isOption,
   };
-}
-
-/** Value of one contract in its settlement asset at underlying price `price` after a vol shock. */
-type ContractValuer = (price: number, volatilityShockFraction: number) => number;
-
-function contractValuer(
-  instrument: Instrument,
-  snapshot: ScenarioMarketSnapshot,
-  parameters: ScenarioMarginParameters,
-): ContractValuer {
-  const contractSize = instrument.contractSize.toNumber();
-  switch (instrument.kind) {
-    case 'spot':
-    case 'linear_perpetual':
-    case 'linear_future':
-      return (price) => contractSize * price;
-    case 'inverse_perpetual':
-    case 'inverse_future':
-      // A long inverse contract holds contractSize USD of face value; its coin P&L is the change of -face/S.
-      return (price) => -contractSize / price;
-    case 'european_option':
-      return optionValuer(instrument, contractSize, snapshot, parameters);
-  }
-}
-
-function optionValuer(
-  option: EuropeanOption,
-  contractSize: number,
-  snapshot: ScenarioMarketSnapshot,
-  parameters: ScenarioMarginParameters,
-): ContractValuer {
-  const volatility = snapshot.impliedVolatilities.get(option.id);
-  if (volatility === undefined || !(volatility > 0) || !Number.isFinite(volatility)) {
-    throw new ScenarioMarginError('MISSING_MARKET_DATA', `no positive implied volatility for ${option.id}`);
-  }
-  const remainingMs = Math.max(option.expiryEpochMs - snapshot.valuationEpochMs, 0);
-  const timeToExpiry = timeToExpiryYears(option.expiryEpochMs, snapshot.valuationEpochMs);
-  const scale = volatilityShockScale(parameters.volatilityScaling, remainingMs / MILLISECONDS_PER_DAY);
-  const strikePrice = option.strikePrice.toNumber();
-  const dividendYield = option.underlyingReference === 'future' ? snapshot.riskFreeRate : 0;
-  const value = option.settlement === 'inverse' ? inverseOptionValue : generalisedBlackScholesValue;
-  return (price, volatilityShockFraction) => {
-    const shocked = Math.max(volatility * (1 + volatilityShockFraction * scale), parameters.volatilityFloor);
-    const inputs: GeneralisedBlackScholesInputs = {
-      optionType: option.optionType,
-      underlyingPrice: price,
-      strikePrice,
-      timeToExpiryYears: timeToExpiry,
-      volatility: shocked,
-      riskFreeRate: snapshot.riskFreeRate,
-      dividendYield,
-    };
-    return contractSize * value(inputs);
-  };
-}
-
-function underlyingNotional(instrument: Instrument, price: number): number {
-  const contractSize = instrument.contractSize.toNumber();
-  switch (instrument.kind) {
-    case 'inverse_perpetual':
-    case 'inverse_future':
-      return contractSize / price;
-    case 'european_option':
-      return instrument.settlement === 'inverse' ? contractSize : contractSize * price;
-    case 'spot':
-    case 'linear_perpetual':
-    case 'linear_future':
-      return contractSize * price;
-  }
-}
-
-function underlyingPrice(snapshot: ScenarioMarketSnapshot, underlying: string): number {
-  const price = snapshot.underlyingPrices.get(underlying);
-  if (price === undefined || !(price > 0) || !Number.isFinite(price)) {
-    throw new ScenarioMarginError('MISSING_MARKET_DATA', `no positive price for underlying ${underlying}`);
-  }
-  return price;
 }

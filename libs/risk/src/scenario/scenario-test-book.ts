@@ -1,6 +1,6 @@
 import { Decimal } from '@novation/money';
 import type { Instrument } from '@novation/instruments';
-import type { ScenarioMarketSnapshot } from './risk-arrays.js';
+import type { ScenarioMarketSnapshot } from './contract-valuer.js';
 
 /** A small USDC-settled book used by the specs: futures and options on BTC and ETH. */
 const DAY_MS = 86_400_000;
