@@ -16,6 +16,15 @@ export function roundPayout(value: Decimal, scale: number): Decimal {
   return value.toDecimalPlaces(scale, Decimal.ROUND_DOWN);
 }
 
+/**
+ * Values counted in a member's equity (unrealised PnL, option values, converted balances) round toward
+ * minus infinity: a gain is rounded down and a loss rounded away from zero, so equity is never overstated.
+ */
+export function roundEquity(value: Decimal, scale: number): Decimal {
+  assertScale(scale);
+  return value.toDecimalPlaces(scale, Decimal.ROUND_FLOOR);
+}
+
 function assertScale(scale: number): void {
   if (!Number.isInteger(scale) || scale < 0 || scale > 18) {
     throw new RangeError(`scale must be an integer in [0, 18], got ${scale}`);

@@ -4,3 +4,8 @@ export * from './backtest/index.js';
 export * from './var/index.js';
 export * from './receipt/index.js';
 export * from './scenario/index.js';
+export * from './margin/index.js';
+export * from './collateral/index.js';
+export * from './stress/index.js';
+export * from './sizing/index.js';
+export * from './historical-es/index.js';
