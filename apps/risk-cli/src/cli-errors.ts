@@ -1,9 +1,13 @@
 import type { z } from 'zod';
 import { DecimalParseError } from '@novation/money';
-import { CanonicalJsonError, ImpliedVolatilityError, OptionPricingError } from '@novation/risk';
+import { CanonicalJsonError, ImpliedVolatilityError, MarginError, OptionPricingError } from '@novation/risk';
 
-/** Exit codes: 0 success, 2 the caller's input or arguments are wrong, 3 the engine refused the inputs. */
+/**
+ * Exit codes: 0 success, 1 a replayed receipt does not match, 2 the caller's input or arguments are wrong,
+ * 3 the engine refused the inputs.
+ */
 export const EXIT_SUCCESS = 0;
+export const EXIT_RECEIPT_MISMATCH = 1;
 export const EXIT_INVALID_INPUT = 2;
 export const EXIT_DOMAIN_ERROR = 3;
 
@@ -37,6 +41,14 @@ export function invalidInputFromZod(error: z.ZodError): CliErrorBody {
 export function domainErrorBody(error: unknown): { readonly exitCode: number; readonly body: CliErrorBody } {
   if (error instanceof OptionPricingError || error instanceof ImpliedVolatilityError) {
     return { exitCode: EXIT_DOMAIN_ERROR, body: { code: error.code, message: error.message } };
+  }
+  if (error instanceof MarginError) {
+    const field = error.field === undefined ? {} : { field: error.field };
+    // A malformed request is the caller's input; anything else is the engine refusing valid input.
+    if (error.code === 'INVALID_REQUEST') {
+      return { exitCode: EXIT_INVALID_INPUT, body: { code: 'INVALID_INPUT', ...field, message: error.message } };
+    }
+    return { exitCode: EXIT_DOMAIN_ERROR, body: { code: error.code, ...field, message: error.message } };
   }
   if (error instanceof CanonicalJsonError) {
     return { exitCode: EXIT_INVALID_INPUT, body: { code: 'INVALID_INPUT', field: error.path, message: error.message } };

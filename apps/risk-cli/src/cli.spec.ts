@@ -6,7 +6,18 @@ describe('novation-risk', () => {
     expect(code).toBe(0);
     expect(stdout).toMatch(/novation-risk/);
     expect(stdout).toMatch(/Examples:/);
-    for (const name of ['price', 'implied-vol', 'var', 'backtest', 'liquidation-price', 'receipt-hash']) {
+    for (const name of [
+      'price',
+      'implied-vol',
+      'margin',
+      'replay',
+      'stress',
+      'max-size',
+      'var',
+      'backtest',
+      'liquidation-price',
+      'receipt-hash',
+    ]) {
       expect(stdout).toContain(name);
     }
   });
@@ -57,12 +68,20 @@ describe('novation-risk', () => {
     expect(Object.keys(schema.properties)).toEqual(['margins', 'losses', 'confidence']);
   });
 
-  it.each(['price', 'implied-vol', 'var', 'backtest', 'liquidation-price', 'receipt-hash'])(
-    'prints a JSON Schema for %s',
-    async (name) => {
-      const { code, stdout } = await capture([name, '--schema']);
-      expect(code).toBe(0);
-      expect(JSON.parse(stdout)).toHaveProperty('$schema');
-    },
-  );
+  it.each([
+    'price',
+    'implied-vol',
+    'margin',
+    'replay',
+    'stress',
+    'max-size',
+    'var',
+    'backtest',
+    'liquidation-price',
+    'receipt-hash',
+  ])('prints a JSON Schema for %s', async (name) => {
+    const { code, stdout } = await capture([name, '--schema']);
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toHaveProperty('$schema');
+  });
 });

@@ -24,15 +24,23 @@ describe('npx novation-risk (the built binary)', () => {
     expect(JSON.parse(result.stderr)).toMatchObject({ error: { code: 'UNKNOWN_COMMAND' } });
   });
 
-  it.each(['price', 'implied-vol', 'var', 'backtest', 'liquidation-price', 'receipt-hash'])(
-    'runs %s on its example file',
-    (command) => {
-      const result = novationRisk([command, '--input', `apps/risk-cli/examples/${command}.json`]);
-      expect(result.stderr).not.toMatch(/"error"/);
-      expect(result.status).toBe(0);
-      expect(JSON.parse(result.stdout)).toBeInstanceOf(Object);
-    },
-  );
+  it.each([
+    'price',
+    'implied-vol',
+    'margin',
+    'replay',
+    'stress',
+    'max-size',
+    'var',
+    'backtest',
+    'liquidation-price',
+    'receipt-hash',
+  ])('runs %s on its example file', (command) => {
+    const result = novationRisk([command, '--input', `apps/risk-cli/examples/${command}.json`]);
+    expect(result.stderr).not.toMatch(/"error"/);
+    expect(result.status).toBe(0);
+    expect(JSON.parse(result.stdout)).toBeInstanceOf(Object);
+  });
 
   it('reads stdin and names the malformed field with exit code 2', () => {
     const result = spawnSync('npx', ['--no-install', 'novation-risk', 'var'], {

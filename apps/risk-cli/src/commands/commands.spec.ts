@@ -147,3 +147,85 @@ describe('receipt-hash', () => {
     expect(await invalidField('receipt-hash', { inputs: withoutModel })).toBe('inputs.model');
   });
 });
+
+describe('margin and replay', () => {
+  it('writes a receipt for one account that replay confirms, and exits 1 on a tampered receipt', async () => {
+    const margin = await capture(['margin'], example('margin'));
+    expect(margin.code).toBe(0);
+    const receipt = JSON.parse(margin.stdout);
+    expect(receipt.inputsHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(receipt.result.model).toBe('portfolio-scenario');
+    const replay = await capture(['replay'], margin.stdout);
+    expect(replay.code).toBe(0);
+    expect(JSON.parse(replay.stdout)).toEqual({ match: true });
+    const tampered = await runJson('replay', { ...receipt, result: { ...receipt.result, maintenanceMargin: '0' } });
+    expect(tampered.code).toBe(1);
+    expect(JSON.parse(tampered.stdout)).toMatchObject({ match: false, field: 'result.maintenanceMargin' });
+  });
+
+  it('replays the committed example receipt', async () => {
+    const { code, stdout } = await capture(['replay'], example('replay'));
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toEqual({ match: true });
+  });
+
+  it('margins a batch with a summary and draws a progress bar on stderr when asked', async () => {
+    const { code, stdout, stderr } = await capture(['margin', '--progress'], example('margin-batch'));
+    expect(code).toBe(0);
+    const output = JSON.parse(stdout);
+    expect(output.summary).toEqual({
+      accounts: 3,
+      healthy: 2,
+      belowInitialMargin: 0,
+      belowMaintenanceMargin: 1,
+      refused: 0,
+    });
+    expect(stderr).toContain('100% 3/3');
+  });
+
+  it('names the malformed field of a margin request (exit 2) and the engine refusal (exit 3)', async () => {
+    const request = JSON.parse(example('margin'));
+    expect(
+      await invalidField('margin', { ...request, positions: [{ instrumentId: 'BTC-USDC-PERP', quantity: 'ten' }] }),
+    ).toBe('positions.0.quantity');
+    const refused = await runJson('margin', { ...request, positions: [{ instrumentId: 'NOPE', quantity: '1' }] });
+    expect(refused.code).toBe(3);
+    expect(JSON.parse(refused.stderr).error).toMatchObject({
+      code: 'UNKNOWN_INSTRUMENT',
+      field: 'positions.0.instrumentId',
+    });
+  });
+});
+
+describe('max-size', () => {
+  it('sizes the example account: 7.1 to buy and 11.1 to sell, bound by IM', async () => {
+    const { code, stdout } = await capture(['max-size'], example('max-size'));
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toMatchObject({
+      buy: { quantity: '7.1', bindingConstraint: 'initial-margin' },
+      sell: { quantity: '11.1', bindingConstraint: 'initial-margin' },
+    });
+  });
+
+  it('refuses a zero lot size', async () => {
+    expect(await invalidField('max-size', { ...JSON.parse(example('max-size')), quantityStep: '0' })).toBe(
+      'quantityStep',
+    );
+  });
+});
+
+describe('stress', () => {
+  it('reports member losses beyond margin and the cover-1 / cover-2 check', async () => {
+    const { code, stdout } = await capture(['stress'], example('stress'));
+    expect(code).toBe(0);
+    const output = JSON.parse(stdout);
+    const crash = output.scenarios[0];
+    // firm-a: long 10 BTC perps at 52,000, -30% loses 156,000 against 60,000 margin: 96,000 uncovered.
+    expect(crash.members[0]).toMatchObject({ memberId: 'firm-a', stressLoss: 156000, uncoveredLoss: 96000 });
+    expect(output.availableResources).toBe(275000);
+  });
+
+  it('names an unknown field', async () => {
+    expect(await invalidField('stress', { ...JSON.parse(example('stress')), extra: true })).toBe('extra');
+  });
+});
