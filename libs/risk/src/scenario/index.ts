@@ -33,4 +33,4 @@ export type {
 export { BOOK_ACCOUNT_COUNT_MAX, bookScenarioMargin } from './book-margin.js';
 export type { PositionBook } from './book-margin.js';
 export { groupOffsetCredit } from './group-offsets.js';
-export { scenarioMarginToDecimal } from './margin-to-decimal.js';
+export { scenarioMarginToDecimal, scenarioMarginToDecimalString } from './margin-to-decimal.js';

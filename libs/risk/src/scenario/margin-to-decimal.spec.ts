@@ -1,0 +1,43 @@
+import fc from 'fast-check';
+import { Decimal, roundRequirement } from '@novation/money';
+import { scenarioMarginToDecimal, scenarioMarginToDecimalString } from './margin-to-decimal.js';
+import { ScenarioMarginError } from './scenario-margin-error.js';
+
+describe('scenarioMarginToDecimalString', () => {
+  const reference = (amount: number, scale: number): string =>
+    roundRequirement(new Decimal(amount.toString()), scale).toFixed();
+
+  it.each([
+    [0, 6, '0'],
+    [0.1, 6, '0.1'],
+    [0.1000001, 6, '0.100001'],
+    [0.9999999, 6, '1'],
+    [999.9999991, 6, '1000'],
+    [12.5, 0, '13'],
+    [1e-7, 6, '0.000001'],
+    [1.5e22, 2, '15000000000000000000000'],
+    [123456.123456, 6, '123456.123456'],
+  ])('rounds %p up to %p places: %p', (amount, scale, expected) => {
+    expect(scenarioMarginToDecimalString(amount, scale)).toBe(expected);
+    expect(scenarioMarginToDecimal(amount, scale).toFixed()).toBe(expected);
+  });
+
+  it('agrees with decimal.js on random non-negative floats and scales', () => {
+    fc.assert(
+      fc.property(
+        fc.double({ min: 0, max: 1e25, noNaN: true, noDefaultInfinity: true }),
+        fc.integer({ min: 0, max: 18 }),
+        (amount, scale) => {
+          expect(scenarioMarginToDecimalString(amount, scale)).toBe(reference(amount, scale));
+        },
+      ),
+      { numRuns: 5_000 },
+    );
+  });
+
+  it('refuses negative, non-finite amounts and bad scales', () => {
+    expect(() => scenarioMarginToDecimalString(-1, 6)).toThrow(ScenarioMarginError);
+    expect(() => scenarioMarginToDecimalString(Number.NaN, 6)).toThrow(ScenarioMarginError);
+    expect(() => scenarioMarginToDecimalString(1, 19)).toThrow(ScenarioMarginError);
+  });
+});
