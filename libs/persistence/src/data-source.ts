@@ -3,7 +3,18 @@ import { DataSource, type DataSourceOptions } from 'typeorm';
 import { AssetEntity, InstrumentEntity, VenueEntity } from './entities/reference-data.entity.js';
 import { AccountEntity, MemberFirmEntity } from './entities/membership.entity.js';
 import { JournalEntryEntity, PostingEntity } from './entities/ledger.entity.js';
+import { PositionEntity, TradeEntity } from './entities/clearing.entity.js';
+import { IndexPriceEntity, MarkPriceEntity, UnderlyingReturnEntity } from './entities/market-data.entity.js';
+import {
+  DefaultFundRequirementEntity,
+  LiquidationEntity,
+  MarginCallEntity,
+  MarginReceiptEntity,
+  RiskParameterSetEntity,
+} from './entities/margin.entity.js';
+import { ApiKeyEntity, AuditLogEntity } from './entities/governance.entity.js';
 import { Foundation1795640489700 } from './migrations/1795640489700-Foundation.js';
+import { ClearingCore1795700000000 } from './migrations/1795700000000-ClearingCore.js';
 
 /** Every entity, listed as classes (not globs): explicit, and independent of file extensions at run time. */
 export const entities = [
@@ -14,10 +25,22 @@ export const entities = [
   AccountEntity,
   JournalEntryEntity,
   PostingEntity,
+  TradeEntity,
+  PositionEntity,
+  IndexPriceEntity,
+  MarkPriceEntity,
+  UnderlyingReturnEntity,
+  RiskParameterSetEntity,
+  MarginReceiptEntity,
+  MarginCallEntity,
+  LiquidationEntity,
+  DefaultFundRequirementEntity,
+  AuditLogEntity,
+  ApiKeyEntity,
 ] as const;
 
 /** Migrations in order. Never edit one that has landed: add a new one. */
-export const migrations = [Foundation1795640489700] as const;
+export const migrations = [Foundation1795640489700, ClearingCore1795700000000] as const;
 
 /** The one DataSource configuration of Novation: no synchronize, migrations in one transaction each. */
 export function dataSourceOptions(

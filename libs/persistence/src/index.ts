@@ -9,7 +9,30 @@ export {
 } from './decimal.transformer.js';
 export { JournalEntryEntity, PostingEntity } from './entities/ledger.entity.js';
 export { AccountEntity, MemberFirmEntity } from './entities/membership.entity.js';
-export type { AccountKind, AccountStatus, HouseRole, MemberFirmStatus } from './entities/membership.entity.js';
+export type {
+  AccountKind,
+  AccountMarginState,
+  AccountStatus,
+  HouseRole,
+  MemberFirmStatus,
+} from './entities/membership.entity.js';
+export { PositionEntity, TradeEntity } from './entities/clearing.entity.js';
+export { IndexPriceEntity, MarkPriceEntity, UnderlyingReturnEntity } from './entities/market-data.entity.js';
+export {
+  DefaultFundRequirementEntity,
+  LiquidationEntity,
+  MarginCallEntity,
+  MarginReceiptEntity,
+  RiskParameterSetEntity,
+} from './entities/margin.entity.js';
+export type {
+  LiquidationStatus,
+  MarginCallStatus,
+  ReceiptMarginStatus,
+  RiskParameterSetStatus,
+} from './entities/margin.entity.js';
+export { ApiKeyEntity, AuditLogEntity } from './entities/governance.entity.js';
+export type { ApiKeyRole } from './entities/governance.entity.js';
 export { AssetEntity, InstrumentEntity, VenueEntity } from './entities/reference-data.entity.js';
 export type { InstrumentKind, InstrumentStatus, OptionType, SettlementType } from './entities/reference-data.entity.js';
 export { LedgerError, POSTINGS_PER_ENTRY_MAX, postJournalEntry } from './ledger.js';

@@ -22,7 +22,9 @@ export class MemberFirmEntity {
 
 /** Member accounts are margined (cross, isolated, portfolio); house accounts hold the clearinghouse's own money. */
 export type AccountKind = 'cross' | 'isolated' | 'portfolio' | 'house';
-export type HouseRole = 'custody' | 'insurance_fund' | 'fee_revenue' | 'default_fund' | 'ccp_capital' | 'liquidation';
+export type HouseRole =
+  'custody' | 'insurance_fund' | 'fee_revenue' | 'default_fund' | 'ccp_capital' | 'liquidation' | 'variation_margin';
+export type AccountMarginState = 'healthy' | 'margin_call' | 'liquidating';
 export type AccountStatus = 'active' | 'frozen' | 'closed';
 
 @Entity({ name: 'account' })
@@ -52,6 +54,13 @@ export class AccountEntity {
 
   @Column({ type: 'text', default: 'active' })
   status!: AccountStatus;
+
+  /** Changed only by compare-and-swap on marginStateVersion, with the affected row count asserted. */
+  @Column({ name: 'margin_state', type: 'text', default: 'healthy' })
+  marginState!: AccountMarginState;
+
+  @Column({ name: 'margin_state_version', type: 'bigint', default: '0' })
+  marginStateVersion!: string;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;

@@ -81,6 +81,21 @@ export class InstrumentEntity {
   @Column({ type: 'text', default: 'active' })
   status!: InstrumentStatus;
 
+  /** The venue whose trades and marks this instrument takes; null for instruments no venue lists yet. */
+  @Column({ name: 'venue_id', type: 'uuid', nullable: true })
+  venueId!: string | null;
+
+  /** Options only: written on the spot index or on the future of the same expiry. */
+  @Column({ name: 'underlying_reference', type: 'text', nullable: true })
+  underlyingReference!: 'spot' | 'future' | null;
+
+  /** Lot size: trade quantities are multiples of it. */
+  @Column({ name: 'quantity_step', ...moneyColumn, default: '1' })
+  quantityStep!: Decimal;
+
+  @Column({ name: 'price_tick', ...moneyColumn, nullable: true })
+  priceTick!: Decimal | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
 }

@@ -12,6 +12,8 @@ export interface DemoInstrument {
   readonly expiresAt: Date | null;
   readonly strike: Decimal | null;
   readonly optionType: OptionType | null;
+  readonly underlyingReference: 'spot' | 'future' | null;
+  readonly quantityStep: Decimal;
 }
 
 const MONTHS = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'] as const;
@@ -33,7 +35,8 @@ function expiryCode(expiry: Date): string {
 export function demoInstruments(now: Date): DemoInstrument[] {
   const expiry = demoExpiry(now);
   const code = expiryCode(expiry);
-  const undated = { expiresAt: null, strike: null, optionType: null } as const;
+  const undated = { expiresAt: null, strike: null, optionType: null, underlyingReference: null } as const;
+  const lot = new Decimal('0.001');
   const perpetual = (base: string): DemoInstrument => ({
     symbol: `${base}-PERP`,
     kind: 'perpetual',
@@ -42,6 +45,7 @@ export function demoInstruments(now: Date): DemoInstrument[] {
     quoteAsset: 'USDC',
     settlementAsset: 'USDC',
     contractSize: new Decimal(1),
+    quantityStep: lot,
     ...undated,
   });
   const option = (strike: number, optionType: OptionType): DemoInstrument => ({
@@ -55,6 +59,8 @@ export function demoInstruments(now: Date): DemoInstrument[] {
     expiresAt: expiry,
     strike: new Decimal(strike),
     optionType,
+    underlyingReference: 'spot',
+    quantityStep: new Decimal('0.1'),
   });
   return [
     perpetual('BTC'),
@@ -67,6 +73,7 @@ export function demoInstruments(now: Date): DemoInstrument[] {
       quoteAsset: 'USDC',
       settlementAsset: 'BTC',
       contractSize: new Decimal(10),
+      quantityStep: new Decimal(1),
       ...undated,
     },
     {
@@ -80,6 +87,8 @@ export function demoInstruments(now: Date): DemoInstrument[] {
       expiresAt: expiry,
       strike: null,
       optionType: null,
+      underlyingReference: null,
+      quantityStep: lot,
     },
     option(90_000, 'call'),
     option(100_000, 'call'),

@@ -13,6 +13,7 @@ const ASSETS = [
 
 const HOUSE_ROLES: readonly HouseRole[] = [
   'custody',
+  'variation_margin',
   'insurance_fund',
   'fee_revenue',
   'default_fund',
@@ -102,8 +103,9 @@ export async function seedDemoMarket(dataSource: DataSource, now: Date): Promise
       { code: 'DEMO', name: 'Novation demo venue' },
       { conflictPaths: ['code'], skipUpdateIfNoValuesChanged: true },
     );
+    const venue = await manager.findOneByOrFail(VenueEntity, { code: 'DEMO' });
     const instruments = demoInstruments(now);
-    for (const instrument of instruments) await ensureInstrument(manager, instrument);
+    for (const instrument of instruments) await ensureInstrument(manager, instrument, venue.id);
     const custody = await ensureHouseAccounts(manager);
     let accounts = 0;
     let depositsApplied = 0;
@@ -136,9 +138,9 @@ export async function seedDemoMarket(dataSource: DataSource, now: Date): Promise
   });
 }
 
-async function ensureInstrument(manager: EntityManager, instrument: DemoInstrument): Promise<void> {
+async function ensureInstrument(manager: EntityManager, instrument: DemoInstrument, venueId: string): Promise<void> {
   const existing = await manager.findOneBy(InstrumentEntity, { symbol: instrument.symbol });
-  if (existing === null) await manager.insert(InstrumentEntity, { ...instrument });
+  if (existing === null) await manager.insert(InstrumentEntity, { ...instrument, venueId });
 }
 
 async function ensureHouseAccounts(manager: EntityManager): Promise<AccountEntity> {
