@@ -40,3 +40,5 @@ export type { JournalEntryDraft, LedgerErrorCode, PostedEntry, PostingDraft } fr
 export { PersistenceModule } from './persistence.module.js';
 export { seedDemoMarket } from './seed/demo-market.js';
 export type { DemoMarketSummary } from './seed/demo-market.js';
+export { AUDIT_CHECKS, auditInvariants } from './audit/auditor.js';
+export type { AuditViolation } from './audit/auditor.js';
