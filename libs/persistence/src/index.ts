@@ -42,3 +42,4 @@ export { seedDemoMarket } from './seed/demo-market.js';
 export type { DemoMarketSummary } from './seed/demo-market.js';
 export { AUDIT_CHECKS, auditInvariants } from './audit/auditor.js';
 export type { AuditViolation } from './audit/auditor.js';
+export { toDomainInstrument } from './instrument-mapping.js';
