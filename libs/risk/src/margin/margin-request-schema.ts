@@ -147,6 +147,8 @@ export const portfolioScenarioModelSchema = z.strictObject({
   }),
   volatilityFloor: z.number().positive().lt(100),
   shortOptionChargeFraction: fraction,
+  shortOptionChargeBasis: z.enum(['per-contract', 'net-per-strike']).optional(),
+  futuresOffsetChargeFraction: fraction.optional(),
   netDeltaChargeFraction: fraction,
   maintenanceFactor: z.number().gt(0).max(1),
   groupOffsets: z

@@ -45,12 +45,22 @@ export function bookScenarioMargin(
   const touched = new Uint8Array(groupCount);
   const scanLosses = new Float64Array(groupCount);
   const matrix = riskArrays.weightedLossMatrix;
-  const { deltaNotionalPerContract, underlyingNotionalPerContract, isOption } = riskArrays;
+  const { deltaNotionalPerContract, underlyingNotionalPerContract, isOption, isFuture, strikeKeyIndexes } = riskArrays;
+  // Contingency scratch space (see contingency-charges.ts, the readable form of the same rules).
+  const netPerStrike = parameters.shortOptionChargeBasis === 'net-per-strike';
+  const futuresOffsetFraction = parameters.futuresOffsetChargeFraction ?? 0;
+  const longFutures = new Float64Array(groupCount);
+  const shortFutures = new Float64Array(groupCount);
+  const strikeNet = new Float64Array(riskArrays.strikeKeyCount);
+  const strikeGroup = new Int32Array(riskArrays.strikeKeyCount);
+  const strikeTouched = new Uint8Array(riskArrays.strikeKeyCount);
+  const touchedStrikes = new Int32Array(riskArrays.strikeKeyCount);
   const shortFraction = parameters.shortOptionChargeFraction;
   const { accountStarts, instrumentIndexes, quantities } = book;
   const groupOfInstrument = groups.indexes;
   const netDeltaFraction = parameters.netDeltaChargeFraction;
   const initialMargins = new Float64Array(accountCount);
+  let touchedStrikeCount = 0;
   for (let account = 0; account < accountCount; account += 1) {
     const start = accountStarts[account];
     const end = accountStarts[account + 1];
@@ -68,16 +78,40 @@ export function bookScenarioMargin(
         losses.fill(0, rowStart, rowStart + scenarioCount);
         deltas[group] = 0;
         shortCharges[group] = 0;
+        longFutures[group] = 0;
+        shortFutures[group] = 0;
       }
       const matrixStart = instrument * scenarioCount;
       for (let scenario = 0; scenario < scenarioCount; scenario += 1) {
         losses[rowStart + scenario] += quantity * matrix[matrixStart + scenario];
       }
       deltas[group] += quantity * deltaNotionalPerContract[instrument];
-      if (isOption[instrument] === 1 && quantity < 0) {
-        shortCharges[group] -= quantity * underlyingNotionalPerContract[instrument] * shortFraction;
+      const notional = quantity * underlyingNotionalPerContract[instrument];
+      if (isOption[instrument] === 1) {
+        if (netPerStrike) {
+          const key = strikeKeyIndexes[instrument];
+          if (strikeTouched[key] === 0) {
+            strikeTouched[key] = 1;
+            strikeNet[key] = 0;
+            strikeGroup[key] = group;
+            touchedStrikes[touchedStrikeCount] = key;
+            touchedStrikeCount += 1;
+          }
+          strikeNet[key] += notional;
+        } else if (notional < 0) {
+          shortCharges[group] -= notional * shortFraction;
+        }
+      } else if (isFuture[instrument] === 1) {
+        if (notional > 0) longFutures[group] += notional;
+        else shortFutures[group] -= notional;
       }
     }
+    for (let touched = 0; touched < touchedStrikeCount; touched += 1) {
+      const key = touchedStrikes[touched];
+      strikeTouched[key] = 0;
+      if (strikeNet[key] < 0) shortCharges[strikeGroup[key]] -= strikeNet[key] * shortFraction;
+    }
+    touchedStrikeCount = 0;
     let margin = 0;
     for (let group = 0; group < groupCount; group += 1) {
       if (touched[group] === 0) {
@@ -92,7 +126,8 @@ export function bookScenarioMargin(
         if (loss > scanLoss) scanLoss = loss;
       }
       scanLosses[group] = scanLoss;
-      margin += scanLoss + shortCharges[group] + Math.abs(deltas[group]) * netDeltaFraction;
+      const futuresOffsetCharge = Math.min(longFutures[group], shortFutures[group]) * futuresOffsetFraction;
+      margin += scanLoss + shortCharges[group] + futuresOffsetCharge + Math.abs(deltas[group]) * netDeltaFraction;
     }
     for (const offset of offsets) margin -= offsetCredit(offset, scanLosses);
     initialMargins[account] = Math.max(margin, 0);

@@ -10,6 +10,7 @@ export type {
   GroupOffset,
   Scenario,
   ScenarioMarginParameters,
+  ShortOptionChargeBasis,
   TailScenario,
   VolatilityShockScaling,
 } from './scenario-parameters.js';
@@ -34,3 +35,5 @@ export { BOOK_ACCOUNT_COUNT_MAX, bookScenarioMargin } from './book-margin.js';
 export type { PositionBook } from './book-margin.js';
 export { groupOffsetCredit } from './group-offsets.js';
 export { scenarioMarginToDecimal, scenarioMarginToDecimalString } from './margin-to-decimal.js';
+export { groupContingencies } from './contingency-charges.js';
+export type { GroupContingencies, GroupHolding } from './contingency-charges.js';

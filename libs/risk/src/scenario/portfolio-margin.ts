@@ -1,3 +1,5 @@
+import type { GroupHolding } from './contingency-charges.js';
+import { groupContingencies } from './contingency-charges.js';
 import { groupOffsetCredit } from './group-offsets.js';
 import type { RiskArrays } from './risk-arrays.js';
 import { ScenarioMarginError } from './scenario-margin-error.js';
@@ -20,9 +22,11 @@ export interface GroupMarginBreakdown {
   readonly scanLoss: number;
   readonly bindingScenario: BindingScenario;
   readonly shortOptionCharge: number;
+  /** Charge on futures offsetting each other across expiries (futuresOffsetChargeFraction). */
+  readonly futuresOffsetCharge: number;
   readonly netDeltaNotional: number;
   readonly netDeltaCharge: number;
-  /** scanLoss + shortOptionCharge + netDeltaCharge, before offsets between groups. */
+  /** scanLoss + shortOptionCharge + futuresOffsetCharge + netDeltaCharge, before offsets between groups. */
   readonly initialMargin: number;
 }
 
@@ -69,7 +73,7 @@ export function portfolioScenarioMargin(
   const settlementAsset = indexes.length === 0 ? undefined : riskArrays.settlementAssets[indexes[0] ?? 0];
   const groupRows = new Map<string, Float64Array>();
   const groupDeltas = new Map<string, number>();
-  const groupShortCharges = new Map<string, number>();
+  const groupHoldings = new Map<string, GroupHolding[]>();
   const standaloneLosses: number[] = [];
   indexes.forEach((index, positionIndex) => {
     const quantity = positions[positionIndex]?.quantity ?? 0;
@@ -88,10 +92,9 @@ export function portfolioScenarioMargin(
     standaloneLosses.push(standalone);
     const delta = quantity * (riskArrays.deltaNotionalPerContract[index] ?? 0);
     groupDeltas.set(underlying, (groupDeltas.get(underlying) ?? 0) + delta);
-    const shortContracts = riskArrays.isOption[index] === 1 ? Math.max(-quantity, 0) : 0;
-    const shortCharge =
-      shortContracts * (riskArrays.underlyingNotionalPerContract[index] ?? 0) * parameters.shortOptionChargeFraction;
-    groupShortCharges.set(underlying, (groupShortCharges.get(underlying) ?? 0) + shortCharge);
+    const holdings = groupHoldings.get(underlying) ?? [];
+    holdings.push({ index, quantity });
+    groupHoldings.set(underlying, holdings);
   });
   const scenarioLosses = new Float64Array(scenarioCount);
   const groups: GroupMarginBreakdown[] = [];
@@ -101,15 +104,20 @@ export function portfolioScenarioMargin(
     const scanLoss = Math.max(row[bindingIndex] ?? 0, 0);
     const netDeltaNotional = groupDeltas.get(underlying) ?? 0;
     const netDeltaCharge = Math.abs(netDeltaNotional) * parameters.netDeltaChargeFraction;
-    const shortOptionCharge = groupShortCharges.get(underlying) ?? 0;
+    const { shortOptionCharge, futuresOffsetCharge } = groupContingencies(
+      groupHoldings.get(underlying) ?? [],
+      riskArrays,
+      parameters,
+    );
     groups.push({
       underlying,
       scanLoss,
       bindingScenario: bindingScenario(riskArrays, bindingIndex),
       shortOptionCharge,
+      futuresOffsetCharge,
       netDeltaNotional,
       netDeltaCharge,
-      initialMargin: scanLoss + shortOptionCharge + netDeltaCharge,
+      initialMargin: scanLoss + shortOptionCharge + futuresOffsetCharge + netDeltaCharge,
     });
   }
   const scanLossOf = (underlying: string): number =>

@@ -25,6 +25,14 @@ export interface RiskArrays {
   readonly deltaNotionalPerContract: Float64Array;
   /** 1 for options (subject to the short-option charge), 0 otherwise. */
   readonly isOption: Uint8Array;
+  /** 1 for perpetuals and dated futures (subject to the futures-offset charge), 0 otherwise. */
+  readonly isFuture: Uint8Array;
+  /**
+   * Options only: index of the option's (underlying, expiry, strike) among all such keys, so calls and
+   * puts of one strike can be netted ('net-per-strike'); -1 for other instruments.
+   */
+  readonly strikeKeyIndexes: Int32Array;
+  readonly strikeKeyCount: number;
 }
 
 /** Instruments per build; bounds memory (instruments x scenarios x 8 bytes). */
@@ -52,6 +60,9 @@ export function buildRiskArrays(
   const underlyingNotionalPerContract = new Float64Array(count);
   const deltaNotionalPerContract = new Float64Array(count);
   const isOption = new Uint8Array(count);
+  const isFuture = new Uint8Array(count);
+  const strikeKeyIndexes = new Int32Array(count).fill(-1);
+  const strikeKeys = new Map<string, number>();
   const instrumentIndexById = new Map<string, number>();
   const profitPerContract = instruments.map((instrument, index) => {
     if (instrumentIndexById.has(instrument.id)) {
@@ -75,6 +86,13 @@ export function buildRiskArrays(
     deltaNotionalPerContract[index] = (bumpUp - bumpDown) / (2 * DELTA_BUMP_FRACTION);
     underlyingNotionalPerContract[index] = underlyingNotional(instrument, price);
     isOption[index] = instrument.kind === 'european_option' ? 1 : 0;
+    isFuture[index] = isFutureKind(instrument) ? 1 : 0;
+    if (instrument.kind === 'european_option') {
+      const key = `${instrument.underlying}|${instrument.expiryEpochMs}|${instrument.strikePrice.toFixed()}`;
+      const known = strikeKeys.get(key);
+      strikeKeyIndexes[index] = known ?? strikeKeys.size;
+      if (known === undefined) strikeKeys.set(key, strikeKeys.size);
+    }
     return profits;
   });
   return {
@@ -88,5 +106,21 @@ export function buildRiskArrays(
     underlyingNotionalPerContract,
     deltaNotionalPerContract,
     isOption,
+    isFuture,
+    strikeKeyIndexes,
+    strikeKeyCount: strikeKeys.size,
   };
+}
+
+function isFutureKind(instrument: Instrument): boolean {
+  switch (instrument.kind) {
+    case 'linear_perpetual':
+    case 'linear_future':
+    case 'inverse_perpetual':
+    case 'inverse_future':
+      return true;
+    case 'spot':
+    case 'european_option':
+      return false;
+  }
 }

@@ -16,6 +16,18 @@ export interface ScenarioMarginParameters {
   readonly volatilityFloor: number;
   /** Charge per short option contract, as a fraction of the contract's underlying notional. */
   readonly shortOptionChargeFraction: number;
+  /**
+   * What the short-option charge counts: 'per-contract' (default) charges every short option contract;
+   * 'net-per-strike' (Deribit's legacy portfolio margin) nets calls and puts of the same expiry and strike
+   * first and charges only the net short (calls +10, puts -20 at one strike: 10 contracts charged).
+   */
+  readonly shortOptionChargeBasis?: ShortOptionChargeBasis;
+  /**
+   * Charge on futures that offset each other within an underlying (long one expiry, short another: a
+   * calendar spread the price grid sees as riskless), as a fraction of min(long, short) underlying
+   * notional. Deribit's legacy portfolio margin: 1%. Absent or 0: no charge.
+   */
+  readonly futuresOffsetChargeFraction?: number;
   /** Charge on |net delta| per underlying group, as a fraction of the delta's underlying notional. */
   readonly netDeltaChargeFraction: number;
   /** Maintenance margin = initial margin x this factor, in (0, 1]. */
@@ -23,6 +35,8 @@ export interface ScenarioMarginParameters {
   /** Credits between underlying groups; empty means no offsets (every group margined on its own). */
   readonly groupOffsets: readonly GroupOffset[];
 }
+
+export type ShortOptionChargeBasis = 'per-contract' | 'net-per-strike';
 
 export interface TailScenario {
   readonly priceShockFraction: number;
@@ -86,6 +100,13 @@ export function assertValidScenarioParameters(parameters: ScenarioMarginParamete
   assertPositive('volatilityFloor', parameters.volatilityFloor);
   assertNonNegative('shortOptionChargeFraction', parameters.shortOptionChargeFraction);
   assertNonNegative('netDeltaChargeFraction', parameters.netDeltaChargeFraction);
+  const basis = parameters.shortOptionChargeBasis;
+  if (basis !== undefined && basis !== 'per-contract' && basis !== 'net-per-strike') {
+    fail(`shortOptionChargeBasis must be 'per-contract' or 'net-per-strike', got ${String(basis)}`);
+  }
+  if (parameters.futuresOffsetChargeFraction !== undefined) {
+    assertNonNegative('futuresOffsetChargeFraction', parameters.futuresOffsetChargeFraction);
+  }
   if (!(parameters.maintenanceFactor > 0 && parameters.maintenanceFactor <= 1)) {
     fail(`maintenanceFactor must be in (0, 1], got ${parameters.maintenanceFactor}`);
   }

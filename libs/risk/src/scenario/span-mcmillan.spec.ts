@@ -83,6 +83,9 @@ describe(`SP-MCM-02: 1 long Dec 410 S&P futures call, exchange-supplied array ($
     underlyingNotionalPerContract: Float64Array.of(500 * 400),
     deltaNotionalPerContract: Float64Array.of(0),
     isOption: Uint8Array.of(1),
+    isFuture: Uint8Array.of(0),
+    strikeKeyIndexes: Int32Array.of(0),
+    strikeKeyCount: 1,
   };
 
   it('requires $3,990, bound by scenario 14 "-3/3, vol down"', () => {

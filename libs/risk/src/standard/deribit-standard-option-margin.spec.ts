@@ -2,8 +2,9 @@ import { Decimal } from '@novation/money';
 import { standardOptionMargin, type StandardOptionMarginInput } from './option-margin.js';
 
 // Deribit standard option margin (Deribit "Margin requirements - options"; a = 0.15, b = 0.1, c = 0.075
-// for BTC). No reference case publishes numbers for it (CV-DERIBIT-08 is the legacy portfolio-margin
-// contingency, a different model), so every expected value below is computed by hand in its comment.
+// for BTC). No reference case publishes numbers for it (CV-DERIBIT-08, the legacy portfolio-margin
+// contingencies, is tested in scenario/deribit-legacy-contingencies.spec.ts), so every expected value
+// below is computed by hand in its comment.
 const deribitBtc = {
   initialMarginBaseFraction: new Decimal('0.15'),
   initialMarginFloorFraction: new Decimal('0.1'),
