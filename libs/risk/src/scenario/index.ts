@@ -34,6 +34,6 @@ export type {
 export { BOOK_ACCOUNT_COUNT_MAX, bookScenarioMargin } from './book-margin.js';
 export type { PositionBook } from './book-margin.js';
 export { groupOffsetCredit } from './group-offsets.js';
-export { scenarioMarginToDecimal, scenarioMarginToDecimalString } from './margin-to-decimal.js';
+export { scenarioMarginToDecimal, scenarioMarginToDecimalString, scenarioMarginToUnits } from './margin-to-decimal.js';
 export { groupContingencies } from './contingency-charges.js';
 export type { GroupContingencies, GroupHolding } from './contingency-charges.js';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { Decimal, roundRequirement } from '@novation/money';
-import { scenarioMarginToDecimal, scenarioMarginToDecimalString } from './margin-to-decimal.js';
+import { scenarioMarginToDecimal, scenarioMarginToDecimalString, scenarioMarginToUnits } from './margin-to-decimal.js';
 import { ScenarioMarginError } from './scenario-margin-error.js';
 
 describe('scenarioMarginToDecimalString', () => {
@@ -33,6 +33,25 @@ describe('scenarioMarginToDecimalString', () => {
       ),
       { numRuns: 5_000 },
     );
+  });
+
+  it('gives the same rounding as integer units, exactly', () => {
+    fc.assert(
+      fc.property(
+        fc.double({ min: 0, max: 1e9, noNaN: true, noDefaultInfinity: true }),
+        fc.integer({ min: 0, max: 6 }),
+        (amount, scale) => {
+          const units = scenarioMarginToUnits(amount, scale);
+          expect(new Decimal(units).dividedBy(new Decimal(10).pow(scale)).toFixed()).toBe(
+            scenarioMarginToDecimalString(amount, scale),
+          );
+        },
+      ),
+      { numRuns: 5_000 },
+    );
+    expect(scenarioMarginToUnits(0.1, 6)).toBe(100_000);
+    expect(scenarioMarginToUnits(0.1000001, 6)).toBe(100_001);
+    expect(() => scenarioMarginToUnits(1e12, 6)).toThrow(ScenarioMarginError);
   });
 
   it('refuses negative, non-finite amounts and bad scales', () => {

@@ -40,21 +40,52 @@ export function scenarioMarginToDecimalString(amount: number, scale: number): st
   return stripTrailingZeros(incrementLastDigit(kept));
 }
 
+/**
+ * The same rounding as an exact integer count of 10^-scale units (float64 holds integers exactly below
+ * 2^53): what a book sweep keeps per account, so decimal.js is touched only when an amount is stored or
+ * settled (units / 10^scale is then an exact Decimal). Refuses amounts whose unit count reaches 2^53.
+ * Equal to scenarioMarginToDecimalString(amount, scale) x 10^scale (checked by a property spec).
+ */
+export function scenarioMarginToUnits(amount: number, scale: number): number {
+  const scaled = amount * (POWERS_OF_TEN[scale] ?? Number.NaN);
+  if (
+    scaled >= 0 &&
+    scaled < FAST_SCALED_MAX &&
+    Math.abs(scaled - Math.round(scaled)) > FAST_GUARD_RELATIVE * (scaled + 1)
+  ) {
+    return Math.ceil(scaled);
+  }
+  const text = scenarioMarginToDecimalString(amount, scale);
+  const dot = text.indexOf('.');
+  const fraction = dot < 0 ? '' : text.slice(dot + 1);
+  const units = Number(`${dot < 0 ? text : text.slice(0, dot)}${fraction.padEnd(scale, '0')}`);
+  if (!Number.isSafeInteger(units)) {
+    throw new ScenarioMarginError('INVALID_PARAMETERS', `${text} has more than 2^53 units at scale ${scale}`);
+  }
+  return units;
+}
+
 const POWERS_OF_TEN = Array.from({ length: 19 }, (_, exponent) => 10 ** exponent);
 /** Scaled values below this are integers exactly representable in float64 with room to spare. */
 const FAST_SCALED_MAX = 2 ** 51;
+/**
+ * How far (relative to p) p must be from an integer for the float ceiling to be trusted: the error of p
+ * against the shortest decimal is under 3e-16 x p, so 1e-13 leaves a margin of 300. (At p = 7e10 units,
+ * values within 0.007 of a unit take the digit path.)
+ */
+const FAST_GUARD_RELATIVE = 1e-13;
 
 /**
  * Rounding on the float itself when it is safe: with p = amount x 10^scale, the shortest decimal of
  * `amount` times 10^scale differs from p by under 3e-16 x p (half an ulp of amount, plus the rounding of
- * the product). When p is farther than 1e-9 x (p + 1) from every integer, both have the same ceiling,
+ * the product). When p is farther than 1e-13 x (p + 1) from every integer, both have the same ceiling,
  * so ceil(p) units is the answer. Values near an integer (0.1 -> 100000.00000000001) return undefined
  * and take the digit path, which reads the shortest decimal exactly.
  */
 function fastRoundUp(amount: number, scale: number): string | undefined {
   const scaled = amount * (POWERS_OF_TEN[scale] ?? Number.NaN);
   if (!(scaled < FAST_SCALED_MAX)) return undefined;
-  if (Math.abs(scaled - Math.round(scaled)) <= 1e-9 * (scaled + 1)) return undefined;
+  if (Math.abs(scaled - Math.round(scaled)) <= FAST_GUARD_RELATIVE * (scaled + 1)) return undefined;
   return formatUnits(Math.ceil(scaled), scale);
 }
 
