@@ -43,3 +43,5 @@ export type { DemoMarketSummary } from './seed/demo-market.js';
 export { AUDIT_CHECKS, auditInvariants } from './audit/auditor.js';
 export type { AuditViolation } from './audit/auditor.js';
 export { toDomainInstrument } from './instrument-mapping.js';
+export * from './market-data/index.js';
+export * from './settlement/index.js';
