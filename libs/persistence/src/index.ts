@@ -45,3 +45,5 @@ export type { AuditViolation } from './audit/auditor.js';
 export { toDomainInstrument } from './instrument-mapping.js';
 export * from './market-data/index.js';
 export * from './settlement/index.js';
+export * from './margin/index.js';
+export * from './collateral/index.js';

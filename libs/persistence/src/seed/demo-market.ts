@@ -2,6 +2,7 @@ import { Decimal } from '@novation/money';
 import type { DataSource, EntityManager } from 'typeorm';
 import { AccountEntity, MemberFirmEntity, type AccountKind, type HouseRole } from '../entities/membership.entity.js';
 import { AssetEntity, InstrumentEntity, VenueEntity } from '../entities/reference-data.entity.js';
+import { ensureDemoParameterSet } from '../margin/demo-parameter-set.js';
 import { postJournalEntry } from '../ledger.js';
 import { demoInstruments, type DemoInstrument } from './demo-instruments.js';
 
@@ -128,6 +129,8 @@ export async function seedDemoMarket(dataSource: DataSource, now: Date): Promise
         }
       }
     }
+    // A risk parameter set that margins every demo instrument, active from the seed time.
+    await ensureDemoParameterSet(manager, now.getTime());
     return {
       assets: ASSETS.length,
       instruments: instruments.length,
