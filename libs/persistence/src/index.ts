@@ -47,3 +47,4 @@ export * from './market-data/index.js';
 export * from './settlement/index.js';
 export * from './margin/index.js';
 export * from './collateral/index.js';
+export * from './trades/index.js';
