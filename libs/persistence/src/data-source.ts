@@ -15,6 +15,7 @@ import {
 import { ApiKeyEntity, AuditLogEntity } from './entities/governance.entity.js';
 import { Foundation1795640489700 } from './migrations/1795640489700-Foundation.js';
 import { ClearingCore1795700000000 } from './migrations/1795700000000-ClearingCore.js';
+import { StatementLevelBalanceCheck1795710000000 } from './migrations/1795710000000-StatementLevelBalanceCheck.js';
 
 /** Every entity, listed as classes (not globs): explicit, and independent of file extensions at run time. */
 export const entities = [
@@ -40,7 +41,11 @@ export const entities = [
 ] as const;
 
 /** Migrations in order. Never edit one that has landed: add a new one. */
-export const migrations = [Foundation1795640489700, ClearingCore1795700000000] as const;
+export const migrations = [
+  Foundation1795640489700,
+  ClearingCore1795700000000,
+  StatementLevelBalanceCheck1795710000000,
+] as const;
 
 /** The one DataSource configuration of Novation: no synchronize, migrations in one transaction each. */
 export function dataSourceOptions(

@@ -90,7 +90,7 @@ describe('ledger, migrations and demo seed on real PostgreSQL', () => {
     );
   });
 
-  it('the database itself refuses an unbalanced entry at commit', async () => {
+  it('the database itself refuses an unbalanced entry (checked per INSERT statement)', async () => {
     await expect(
       dataSource.transaction(async (manager) => {
         const [entry] = await manager.query(
