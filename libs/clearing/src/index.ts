@@ -19,3 +19,4 @@ export { variationMargin } from './variation-margin.js';
 export type { VariationMarginInput, VariationMarginResult, VariationMarginSettlement } from './variation-margin.js';
 export { expirySettlement } from './expiry-settlement.js';
 export type { ExpirySettlementInput, ExpirySettlementResult } from './expiry-settlement.js';
+export * from './liquidation/index.js';

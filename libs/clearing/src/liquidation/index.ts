@@ -1,0 +1,29 @@
+export { LIQUIDATION_ITEMS_MAX } from './liquidation-preconditions.js';
+export { penaltyOf, planLiquidationSlice } from './plan-liquidation-slice.js';
+export type {
+  LiquidationClose,
+  LiquidationPosition,
+  LiquidationSlicePlan,
+  PlanLiquidationSliceInput,
+} from './plan-liquidation-slice.js';
+export { liquidationTransferEntry } from './liquidation-fee.js';
+export type {
+  LiquidationPositionChange,
+  LiquidationTransferInput,
+  LiquidationTransferResult,
+} from './liquidation-fee.js';
+export { coverDeficit } from './deficit.js';
+export type {
+  AdlCandidate,
+  AdlMatch,
+  AdlRanking,
+  AutoDeleveragingInput,
+  AutoDeleveragingResult,
+  CoverDeficitInput,
+  CoverDeficitResult,
+  DefaultWaterfallInput,
+  DefaultWaterfallResult,
+  DeficitLayer,
+  DeficitLayerName,
+  DeficitResource,
+} from './deficit.js';

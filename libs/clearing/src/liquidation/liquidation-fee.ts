@@ -1,0 +1,184 @@
+import { ZERO, roundRequirement } from '@novation/money';
+import type { Decimal } from '@novation/money';
+import { assertValidInstrument, realisedPnl } from '@novation/instruments';
+import type { Instrument } from '@novation/instruments';
+import { ClearingError } from '../clearing-error.js';
+import type { JournalEntryDraft, PostingDraft } from '../ledger-draft.js';
+import { roundMemberAmount } from '../member-rounding.js';
+import { assertIdentifier, assertInRange, assertPositive, assertScale } from '../preconditions.js';
+import { finishEntry } from '../settlement-entry.js';
+import { assertBounded, assertIdempotencyKey, assertLiquidatable, compareIds } from './liquidation-preconditions.js';
+import { penaltyOf } from './plan-liquidation-slice.js';
+import type { LiquidationClose } from './plan-liquidation-slice.js';
+
+export interface LiquidationTransferInput {
+  /** The account being liquidated. */
+  readonly accountId: string;
+  /** The clearinghouse's liquidation account: takes the closed contracts over at the execution price. */
+  readonly liquidationAccountId: string;
+  /** Receives the penalty. */
+  readonly insuranceFundAccountId: string;
+  /** Closes of one step, as planned by planLiquidationSlice. */
+  readonly closes: readonly LiquidationClose[];
+  /** Instrument lookup by id. */
+  readonly instruments: Readonly<Record<string, Instrument>>;
+  /**
+   * Per instrument id, the price up to which the liquidated position's PnL has been cash-settled
+   * (ClearingPosition.averageEntryPrice; the settlement price after a variation-margin run).
+   */
+  readonly referencePrices: Readonly<Record<string, Decimal>>;
+  readonly settlementAssetScale: number;
+  /** E.g. `liquidation:<accountId>:<step>`; the caller makes it unique per step. */
+  readonly idempotencyKey: string;
+}
+
+/** One side's position change: apply it as a fill of `quantityChange` at `price` (applyFill). */
+export interface LiquidationPositionChange {
+  readonly accountId: string;
+  readonly instrumentId: string;
+  /** Signed: the liquidated account's change is the close, the liquidation account's is its opposite. */
+  readonly quantityChange: Decimal;
+  readonly price: Decimal;
+  /** As posted for this close: PnL at mark minus the penalty for the liquidated account, 0 for the other. */
+  readonly realisedPnl: Decimal;
+}
+
+export interface LiquidationTransferResult {
+  /** Null when no money moves (every close realises 0 PnL at mark and carries no penalty). */
+  readonly journalEntry: JournalEntryDraft | null;
+  readonly accountChanges: readonly LiquidationPositionChange[];
+  readonly liquidationAccountChanges: readonly LiquidationPositionChange[];
+  /** Penalty posted to the insurance fund, per settlement asset. */
+  readonly penaltyByAsset: Readonly<Record<string, Decimal>>;
+}
+
+interface AssetTotals {
+  pnl: Decimal;
+  penalty: Decimal;
+}
+
+/**
+ * The money of one liquidation step. The closed contracts move to the liquidation account at the execution
+ * price (mark moved against the account by the penalty). The account's realised PnL at the execution price
+ * is split in two, so the penalty is charged exactly once and lands in the insurance fund:
+ * - the PnL from the reference price to mark, against the liquidation account (the clearinghouse's side of
+ *   the close, as the variation-margin house account is in novation), rounded against the member;
+ * - the penalty, the PnL between the execution price and mark, to the insurance fund, rounded up.
+ * The account therefore posts roundMemberAmount(PnL at mark) - roundUp(penalty) <= its exact PnL at the
+ * execution price: it never gains from rounding. Per asset, three postings at most (account, liquidation
+ * account, insurance fund), summing to zero.
+ */
+export function liquidationTransferEntry(input: LiquidationTransferInput): LiquidationTransferResult {
+  assertTransferInput(input);
+  const totals = new Map<string, AssetTotals>();
+  const accountChanges: LiquidationPositionChange[] = [];
+  const liquidationAccountChanges: LiquidationPositionChange[] = [];
+  input.closes.forEach((close, index) => {
+    const field = `closes[${index}]`;
+    const instrument = instrumentOf(input, close.instrumentId, field);
+    const referencePrice = input.referencePrices[close.instrumentId];
+    if (referencePrice === undefined) {
+      throw new ClearingError('MISSING_REFERENCE_PRICE', `referencePrices.${close.instrumentId}`, 'is required');
+    }
+    assertPositive(referencePrice, `referencePrices.${close.instrumentId}`, 'NON_POSITIVE_PRICE');
+    const closedContracts = close.closeQuantity.negated();
+    const pnl = roundMemberAmount(
+      realisedPnl(instrument, closedContracts, referencePrice, close.markPrice),
+      input.settlementAssetScale,
+    );
+    const penalty = roundRequirement(
+      penaltyOf(instrument, closedContracts, close.executionPrice, close.markPrice),
+      input.settlementAssetScale,
+    );
+    if (!penalty.eq(close.penalty)) {
+      throw new ClearingError(
+        'OUT_OF_RANGE',
+        `${field}.penalty`,
+        `is not the penalty at its prices, ${penalty.toFixed()}`,
+      );
+    }
+    const assetTotals = totals.get(instrument.settlementAsset) ?? { pnl: ZERO, penalty: ZERO };
+    totals.set(instrument.settlementAsset, {
+      pnl: assetTotals.pnl.plus(pnl),
+      penalty: assetTotals.penalty.plus(penalty),
+    });
+    accountChanges.push({
+      accountId: input.accountId,
+      instrumentId: close.instrumentId,
+      quantityChange: close.closeQuantity,
+      price: close.executionPrice,
+      realisedPnl: pnl.minus(penalty),
+    });
+    liquidationAccountChanges.push({
+      accountId: input.liquidationAccountId,
+      instrumentId: close.instrumentId,
+      quantityChange: closedContracts,
+      price: close.executionPrice,
+      realisedPnl: ZERO,
+    });
+  });
+  const postings: PostingDraft[] = [];
+  const penaltyByAsset: Record<string, Decimal> = {};
+  for (const asset of [...totals.keys()].sort(compareIds)) {
+    const { pnl, penalty } = totals.get(asset) as AssetTotals;
+    penaltyByAsset[asset] = penalty;
+    postings.push(
+      ...nonZero([
+        { accountId: input.accountId, asset, amount: pnl.minus(penalty) },
+        { accountId: input.liquidationAccountId, asset, amount: pnl.negated() },
+        { accountId: input.insuranceFundAccountId, asset, amount: penalty },
+      ]),
+    );
+  }
+  const header = {
+    idempotencyKey: input.idempotencyKey,
+    kind: 'liquidation',
+    description: `liquidation of ${input.accountId}: ${input.closes.length} close(s) to ${input.liquidationAccountId}`,
+  };
+  return { journalEntry: finishEntry(header, postings), accountChanges, liquidationAccountChanges, penaltyByAsset };
+}
+
+function nonZero(postings: readonly PostingDraft[]): PostingDraft[] {
+  return postings.filter((posting) => !posting.amount.isZero());
+}
+
+function instrumentOf(input: LiquidationTransferInput, instrumentId: string, field: string): Instrument {
+  const instrument = input.instruments[instrumentId];
+  if (instrument === undefined) {
+    throw new ClearingError('MISSING_FIELD', `instruments.${instrumentId}`, `is required by ${field}`);
+  }
+  if (instrument.id !== instrumentId) {
+    throw new ClearingError('INSTRUMENT_MISMATCH', `instruments.${instrumentId}`, `is ${instrument.id}`);
+  }
+  assertValidInstrument(instrument);
+  assertLiquidatable(instrument, `instruments.${instrumentId}`);
+  return instrument;
+}
+
+function assertTransferInput(input: LiquidationTransferInput): void {
+  assertIdentifier(input.accountId, 'accountId');
+  assertIdentifier(input.liquidationAccountId, 'liquidationAccountId');
+  assertIdentifier(input.insuranceFundAccountId, 'insuranceFundAccountId');
+  assertIdempotencyKey(input.idempotencyKey, 'idempotencyKey');
+  assertScale(input.settlementAssetScale, 'settlementAssetScale');
+  assertBounded(input.closes, 'closes');
+  const ids = new Set([input.accountId, input.liquidationAccountId, input.insuranceFundAccountId]);
+  if (ids.size !== 3) {
+    throw new ClearingError('HOUSE_ACCOUNT_IS_MEMBER', 'accountId', 'must differ from the house accounts');
+  }
+  input.closes.forEach((close, index) => {
+    const field = `closes[${index}]`;
+    assertIdentifier(close.instrumentId, `${field}.instrumentId`);
+    assertPositive(close.closeQuantity.abs(), `${field}.closeQuantity`, 'NON_POSITIVE_QUANTITY');
+    assertPositive(close.markPrice, `${field}.markPrice`, 'NON_POSITIVE_PRICE');
+    assertPositive(close.executionPrice, `${field}.executionPrice`, 'NON_POSITIVE_PRICE');
+    assertInRange(close.penalty, `${field}.penalty`);
+    // Against the account: a sell (negative close) at or below mark, a buy at or above it.
+    const against = close.closeQuantity.isNegative()
+      ? close.executionPrice.lte(close.markPrice)
+      : close.executionPrice.gte(close.markPrice);
+    if (!against) {
+      throw new ClearingError('OUT_OF_RANGE', `${field}.executionPrice`, 'must not favour the liquidated account');
+    }
+  });
+}
