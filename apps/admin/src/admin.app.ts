@@ -13,6 +13,8 @@ export async function createAdminApp(config: NovationConfig): Promise<NestFastif
       .setTitle('Novation admin')
       .setDescription('Risk parameters, instruments, members, keys, default resources and reports.')
       .setVersion(NOVATION_VERSION)
+      // Admin endpoints take a signed admin token: `Authorization: Bearer <jwt>` (npm run admin-token).
+      .addBearerAuth()
       .build(),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json', yamlDocumentUrl: 'docs-yaml' });

@@ -2,6 +2,8 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import type { NovationConfig } from '@novation/config';
 import { PersistenceModule } from '@novation/persistence';
 import { NovationConfigModule, OperationsModule, RedisModule, loggingModule } from '@novation/platform';
+import { AuthModule } from './auth/auth.module.js';
+import { ParametersModule } from './parameters/parameters.module.js';
 import { SystemController } from './system/system.controller.js';
 
 export const ADMIN_SERVICE_NAME = 'admin';
@@ -17,6 +19,8 @@ export class AdminModule {
         RedisModule,
         PersistenceModule.forRoot(ADMIN_SERVICE_NAME),
         OperationsModule,
+        AuthModule,
+        ParametersModule,
       ],
       controllers: [SystemController],
     };

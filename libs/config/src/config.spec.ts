@@ -37,4 +37,19 @@ describe('loadConfig', () => {
     expect(loadConfig({ RUN_MIGRATIONS_AT_START: 'false' }).database.runMigrationsAtStart).toBe(false);
     expect(() => loadConfig({ RUN_MIGRATIONS_AT_START: 'maybe' })).toThrow(/RUN_MIGRATIONS_AT_START/);
   });
+
+  it('configures admin tokens with development defaults and refuses the default secret in production', () => {
+    const config = loadConfig({});
+    expect(config.adminToken).toMatchObject({ issuer: 'novation', audience: 'novation-admin', ttlMaxSeconds: 43_200 });
+    expect(config.adminToken.secret.length).toBeGreaterThanOrEqual(32);
+    expect(() => loadConfig({ NOVATION_ENV: 'production' })).toThrow(/ADMIN_TOKEN_SECRET/);
+    const secret = 'a-production-secret-of-at-least-32-characters';
+    expect(loadConfig({ NOVATION_ENV: 'production', ADMIN_TOKEN_SECRET: secret }).adminToken.secret).toBe(secret);
+  });
+
+  it('bounds admin token secrets and lifetimes', () => {
+    expect(() => loadConfig({ ADMIN_TOKEN_SECRET: 'short' })).toThrow(/ADMIN_TOKEN_SECRET/);
+    expect(() => loadConfig({ ADMIN_TOKEN_TTL_MAX_SECONDS: '86400' })).toThrow(/ADMIN_TOKEN_TTL_MAX_SECONDS/);
+    expect(() => loadConfig({ ADMIN_TOKEN_AUDIENCE: 'has space' })).toThrow(/ADMIN_TOKEN_AUDIENCE/);
+  });
 });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { environmentSchema, type Environment } from './schema.js';
+import { DEVELOPMENT_ADMIN_TOKEN_SECRET, environmentSchema, type Environment } from './schema.js';
 
 /** Typed configuration of a Novation process, derived from the validated environment. */
 export interface NovationConfig {
@@ -14,6 +14,13 @@ export interface NovationConfig {
   readonly api: { readonly host: string; readonly port: number };
   readonly admin: { readonly host: string; readonly port: number };
   readonly worker: { readonly host: string; readonly port: number };
+  /** How admin-service JWTs are signed and checked (HS256, issuer, audience, longest lifetime). */
+  readonly adminToken: {
+    readonly secret: string;
+    readonly issuer: string;
+    readonly audience: string;
+    readonly ttlMaxSeconds: number;
+  };
   readonly logLevel: Environment['LOG_LEVEL'];
   readonly shutdownTimeoutMs: number;
 }
@@ -38,6 +45,11 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
   const parsed = environmentSchema.safeParse(relevant);
   if (!parsed.success) throw new ConfigError(toIssues(parsed.error));
   const env = parsed.data;
+  if (env.NOVATION_ENV === 'production' && env.ADMIN_TOKEN_SECRET === DEVELOPMENT_ADMIN_TOKEN_SECRET) {
+    throw new ConfigError([
+      { variable: 'ADMIN_TOKEN_SECRET', message: 'must be set in production (the default is public)' },
+    ]);
+  }
   return Object.freeze({
     environmentName: env.NOVATION_ENV,
     database: {
@@ -50,6 +62,12 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
     api: { host: env.API_HOST, port: env.API_PORT },
     admin: { host: env.ADMIN_HOST, port: env.ADMIN_PORT },
     worker: { host: env.WORKER_HOST, port: env.WORKER_PORT },
+    adminToken: {
+      secret: env.ADMIN_TOKEN_SECRET,
+      issuer: env.ADMIN_TOKEN_ISSUER,
+      audience: env.ADMIN_TOKEN_AUDIENCE,
+      ttlMaxSeconds: env.ADMIN_TOKEN_TTL_MAX_SECONDS,
+    },
     logLevel: env.LOG_LEVEL,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
   });

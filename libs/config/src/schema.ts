@@ -10,6 +10,19 @@ const postgresUrl = z
 const redisUrl = z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' });
 
 /**
+ * Signing secret of admin JWTs when none is configured: fine on a developer machine and in tests, refused
+ * in production (anyone who read this file could mint a risk-officer token).
+ */
+export const DEVELOPMENT_ADMIN_TOKEN_SECRET = 'novation-development-admin-token-secret-not-for-production';
+
+/** A JWT issuer or audience: a URI or a plain name. */
+const tokenPartyName = z
+  .string()
+  .min(1)
+  .max(256)
+  .regex(/^[\x21-\x7e]+$/, 'printable ASCII, no spaces');
+
+/**
  * The whole environment of every Novation process, validated once at start. Each variable has one
  * meaning in every app; apps read only the parts they use. Defaults suit a developer machine.
  */
@@ -36,6 +49,17 @@ export const environmentSchema = z.object({
   TZ: z.literal('UTC', { error: 'must be UTC (set TZ=UTC)' }).default('UTC'),
   RUN_MIGRATIONS_AT_START: z.stringbool().default(true),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  /** HS256 secret that signs and verifies admin-service JWTs; at least 32 characters. */
+  ADMIN_TOKEN_SECRET: z.string().min(32).max(512).default(DEVELOPMENT_ADMIN_TOKEN_SECRET),
+  ADMIN_TOKEN_ISSUER: tokenPartyName.default('novation'),
+  ADMIN_TOKEN_AUDIENCE: tokenPartyName.default('novation-admin'),
+  /** Longest lifetime (exp - iat) an admin token may have; longer tokens are refused even if signed. */
+  ADMIN_TOKEN_TTL_MAX_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .max(12 * 3_600)
+    .default(12 * 3_600),
 });
 
 export type Environment = z.infer<typeof environmentSchema>;
