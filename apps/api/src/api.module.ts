@@ -4,6 +4,13 @@ import { MercuriusDriver, type MercuriusDriverConfig } from '@nestjs/mercurius';
 import type { NovationConfig } from '@novation/config';
 import { PersistenceModule } from '@novation/persistence';
 import { NovationConfigModule, OperationsModule, RedisModule, loggingModule } from '@novation/platform';
+import { AccountLoaderFactory } from './accounts/account.loaders.js';
+import { AccountsModule } from './accounts/accounts.module.js';
+import { ApiKeyService } from './auth/api-key.service.js';
+import { AuthModule } from './auth/auth.module.js';
+import { graphqlContextFactory } from './common/graphql-context.factory.js';
+import { formatGraphqlErrors } from './common/graphql-error.mapper.js';
+import { DateTimeScalar } from './common/scalars/date-time.scalar.js';
 import { SystemModule } from './system/system.module.js';
 
 export const API_SERVICE_NAME = 'api';
@@ -24,19 +31,28 @@ export class ApiModule {
         RedisModule,
         PersistenceModule.forRoot(API_SERVICE_NAME),
         OperationsModule,
-        GraphQLModule.forRoot<MercuriusDriverConfig>({
+        GraphQLModule.forRootAsync<MercuriusDriverConfig>({
           driver: MercuriusDriver,
-          path: '/graphql',
-          autoSchemaFile: true,
-          sortSchema: true,
-          graphiql: !production,
-          // Compile a query to JS after its first run (graphql-jit).
-          jit: 1,
-          // One operation per request: batched requests multiply the cost of one HTTP call.
-          allowBatchedQueries: false,
-          queryDepth: 12,
+          imports: [AuthModule, AccountsModule],
+          inject: [ApiKeyService, AccountLoaderFactory],
+          useFactory: (apiKeys: ApiKeyService, loaders: AccountLoaderFactory) => ({
+            path: '/graphql',
+            autoSchemaFile: true,
+            sortSchema: true,
+            buildSchemaOptions: { scalarsMap: [{ type: Date, scalar: DateTimeScalar }] },
+            graphiql: !production,
+            // Compile a query to JS after its first run (graphql-jit).
+            jit: 1,
+            // One operation per request: batched requests multiply the cost of one HTTP call.
+            allowBatchedQueries: false,
+            queryDepth: 12,
+            context: graphqlContextFactory(apiKeys, loaders),
+            errorFormatter: formatGraphqlErrors,
+          }),
         }),
         SystemModule,
+        AuthModule,
+        AccountsModule,
       ],
     };
   }

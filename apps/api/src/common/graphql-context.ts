@@ -1,0 +1,14 @@
+import type { FastifyRequest } from 'fastify';
+import type { AccountLoaders } from '../accounts/account.loaders.js';
+import type { Principal } from '../auth/principal.js';
+
+/** What every resolver gets, built once per request by the Mercurius `context` option. */
+export interface ApiGraphqlContext {
+  readonly req: FastifyRequest;
+  /** Null without a valid API key; protected resolvers refuse such requests (RolesGuard). */
+  readonly principal: Principal | null;
+  /** True when the key could not be checked (database unavailable), as opposed to a bad key. */
+  readonly authenticationFailed: boolean;
+  /** Per-request DataLoaders: batch and cache reads within this request only. */
+  readonly loaders: AccountLoaders;
+}
