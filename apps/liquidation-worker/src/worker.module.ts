@@ -10,13 +10,16 @@ import {
   RedisModule,
   loggingModule,
 } from '@novation/platform';
+import { MarginModule } from './margin/margin.module.js';
+import type { MarginPipelineOptions } from './outbox/margin-pipeline.options.js';
 import { SystemProcessor } from './system/system.processor.js';
 
 export const WORKER_SERVICE_NAME = 'liquidation-worker';
 
 @Module({})
 export class WorkerModule {
-  static register(config: NovationConfig): DynamicModule {
+  /** `marginPipeline` overrides the pipeline's timing (tests drive the dispatcher by hand). */
+  static register(config: NovationConfig, marginPipeline: Partial<MarginPipelineOptions> = {}): DynamicModule {
     return {
       module: WorkerModule,
       imports: [
@@ -34,6 +37,7 @@ export class WorkerModule {
           }),
         }),
         BullModule.registerQueue({ name: QueueName.System }),
+        MarginModule.register(marginPipeline),
       ],
       providers: [SystemProcessor],
     };

@@ -1,2 +1,14 @@
 export { QueueName, SYSTEM_QUEUE_CONCURRENCY, SystemJobName, pingJobDataSchema, pingJobOptions } from './queues.js';
 export type { PingJobData, PingJobResult } from './queues.js';
+export {
+  MARGIN_CHECK_ACCOUNTS_PER_JOB_MAX,
+  MARGIN_CHECK_ATTEMPTS_MAX,
+  MARGIN_CHECK_BACKOFF_BASE_MS,
+  MARGIN_QUEUE_CONCURRENCY,
+  MarginJobName,
+  marginCheckJobDataSchema,
+  marginCheckJobOptions,
+  marginCheckPayloadSchema,
+  outboxJobId,
+} from './margin.js';
+export type { MarginCheckJobData, MarginCheckJobResult, MarginCheckPayload } from './margin.js';

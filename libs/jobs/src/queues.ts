@@ -4,6 +4,8 @@ import { z } from 'zod';
 export enum QueueName {
   /** Operational jobs: round-trip probes, housekeeping. */
   System = 'system',
+  /** Re-margining of accounts after a price move or a periodic sweep; fed by the outbox dispatcher. */
+  Margin = 'margin',
 }
 
 export enum SystemJobName {

@@ -16,6 +16,8 @@ import { ApiKeyEntity, AuditLogEntity } from './entities/governance.entity.js';
 import { Foundation1795640489700 } from './migrations/1795640489700-Foundation.js';
 import { ClearingCore1795700000000 } from './migrations/1795700000000-ClearingCore.js';
 import { StatementLevelBalanceCheck1795710000000 } from './migrations/1795710000000-StatementLevelBalanceCheck.js';
+import { Outbox1795720000000 } from './migrations/1795720000000-Outbox.js';
+import { OutboxEventEntity } from './outbox/outbox-event.entity.js';
 
 /** Every entity, listed as classes (not globs): explicit, and independent of file extensions at run time. */
 export const entities = [
@@ -38,6 +40,7 @@ export const entities = [
   DefaultFundRequirementEntity,
   AuditLogEntity,
   ApiKeyEntity,
+  OutboxEventEntity,
 ] as const;
 
 /** Migrations in order. Never edit one that has landed: add a new one. */
@@ -45,6 +48,7 @@ export const migrations = [
   Foundation1795640489700,
   ClearingCore1795700000000,
   StatementLevelBalanceCheck1795710000000,
+  Outbox1795720000000,
 ] as const;
 
 /** The one DataSource configuration of Novation: no synchronize, migrations in one transaction each. */

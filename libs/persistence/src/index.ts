@@ -48,3 +48,4 @@ export * from './settlement/index.js';
 export * from './margin/index.js';
 export * from './collateral/index.js';
 export * from './trades/index.js';
+export * from './outbox/index.js';

@@ -2,6 +2,8 @@ export { MarketDataError } from './market-data-error.js';
 export type { MarketDataErrorCode, MarketDataItemError, MarketDataItemErrorCode } from './market-data-error.js';
 export { MARKET_DATA_ITEMS_PER_CALL_MAX, latestMarketData, publishMarketData } from './publish-marks.js';
 export type {
+  AcceptedMarketData,
+  PublishMarketDataOptions,
   IndexPriceInput,
   LatestIndexPrice,
   LatestMarketData,

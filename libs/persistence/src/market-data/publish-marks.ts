@@ -100,6 +100,7 @@ interface InstrumentRow {
   readonly kind: InstrumentKind;
   readonly status: InstrumentStatus;
   readonly venue_id: string | null;
+  readonly underlying: string;
 }
 
 interface Reference {
@@ -126,10 +127,28 @@ function refuse(code: MarketDataItemErrorCode, field: string, message: string): 
  * (the latest must be unambiguous). Malformed calls (source, venue, policy, too many items) throw
  * MarketDataError and store nothing.
  */
+/** What a publish accepted, handed to `onAccepted` inside the publishing transaction. */
+export interface AcceptedMarketData {
+  /** Underlyings whose index price or (through an instrument) mark price was accepted, sorted. */
+  readonly underlyings: readonly string[];
+  /** Latest observedAt among the accepted items. */
+  readonly observedAtMaxEpochMs: number;
+}
+
+export interface PublishMarketDataOptions {
+  /**
+   * Runs in the SAME transaction as the accepted rows, only when something was accepted: the outbox
+   * records the margin checks a price move triggers here, so a crash can never keep the price and lose
+   * the checks (or the reverse).
+   */
+  readonly onAccepted?: (manager: EntityManager, accepted: AcceptedMarketData) => Promise<void>;
+}
+
 export async function publishMarketData(
   dataSource: DataSource,
   input: MarketDataBatch,
   policy: MarketDataPolicy,
+  options: PublishMarketDataOptions = {},
 ): Promise<PublishMarketDataResult> {
   const band = assertBatch(input, policy);
   const indexInputs = input.indexPrices ?? [];
@@ -211,6 +230,18 @@ export async function publishMarketData(
     if (indexRows.length > 0) await manager.insert(IndexPriceEntity, indexRows);
     if (markRows.length > 0) await manager.insert(MarkPriceEntity, markRows);
     const acceptedCount = indexRows.length + markRows.length;
+    if (acceptedCount > 0 && options.onAccepted !== undefined) {
+      const acceptedUnderlyings = new Set(indexRows.map((row) => row.underlying ?? ''));
+      for (const row of markRows) {
+        const underlying = instruments.get(row.instrumentId ?? '')?.underlying;
+        if (underlying !== undefined) acceptedUnderlyings.add(underlying);
+      }
+      const observedAt = [...indexRows, ...markRows].map((row) => row.observedAt?.getTime() ?? 0);
+      await options.onAccepted(manager, {
+        underlyings: [...acceptedUnderlyings].filter((underlying) => underlying !== '').sort(),
+        observedAtMaxEpochMs: Math.max(...observedAt),
+      });
+    }
     return {
       indexPrices: indexResults,
       markPrices: markResults,
@@ -328,7 +359,7 @@ async function lockKeys(manager: EntityManager, keys: readonly string[]): Promis
 async function loadInstruments(manager: EntityManager, ids: readonly string[]): Promise<Map<string, InstrumentRow>> {
   if (ids.length === 0) return new Map();
   const rows: InstrumentRow[] = await manager.query(
-    `SELECT id, kind, status, venue_id FROM instrument WHERE id = ANY($1::uuid[])`,
+    `SELECT id, kind, status, venue_id, underlying FROM instrument WHERE id = ANY($1::uuid[])`,
     [[...ids]],
   );
   return new Map(rows.map((row) => [row.id, row]));

@@ -1,0 +1,28 @@
+export { OutboxEventEntity } from './outbox-event.entity.js';
+export type { OutboxEventKind, OutboxEventStatus } from './outbox-event.entity.js';
+export {
+  OUTBOX_CLAIM_BATCH_MAX,
+  OutboxError,
+  countOpenOutboxEvents,
+  dispatchPendingOutboxEvents,
+  listStaleEnqueuedOutboxEvents,
+  markOutboxEventDone,
+  markOutboxEventFailed,
+  recordOutboxEvent,
+  requeueOutboxEvent,
+} from './outbox.js';
+export type {
+  ClaimedOutboxEvent,
+  OutboxEventDraft,
+  OutboxRejection,
+  RecordedOutboxEvent,
+  StaleOutboxEvent,
+} from './outbox.js';
+export {
+  MARGIN_CHECK_EVENTS_PER_TRIGGER_MAX,
+  MARGIN_CHECK_UNDERLYINGS_PER_TRIGGER_MAX,
+  publishMarketDataAndRecordChecks,
+  recordMarginChecksForAllAccounts,
+  recordMarginChecksForUnderlyings,
+} from './margin-checks.js';
+export type { MarginCheckTrigger, RecordedMarginChecks } from './margin-checks.js';

@@ -1,0 +1,218 @@
+import { createTestDatabase, type TestDatabase } from '@novation/testing';
+import { DataSource } from 'typeorm';
+import { dataSourceOptions, migrateUp } from '../data-source.js';
+import { InstrumentEntity } from '../entities/reference-data.entity.js';
+import { Outbox1795720000000 } from '../migrations/1795720000000-Outbox.js';
+import { seedDemoMarket } from '../seed/demo-market.js';
+import { recordMarginChecksForAllAccounts, recordMarginChecksForUnderlyings } from './margin-checks.js';
+import {
+  OutboxError,
+  countOpenOutboxEvents,
+  dispatchPendingOutboxEvents,
+  listStaleEnqueuedOutboxEvents,
+  markOutboxEventDone,
+  recordOutboxEvent,
+  requeueOutboxEvent,
+} from './outbox.js';
+
+const SEED_TIME = new Date('2026-11-25T12:00:00Z');
+const NOW = SEED_TIME.getTime() + 3_600_000;
+
+describe('the outbox in PostgreSQL', () => {
+  let database: TestDatabase;
+  let dataSource: DataSource;
+  let btcAccounts: string[];
+  let ethAccounts: string[];
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    dataSource = new DataSource({
+      ...dataSourceOptions({
+        database: { url: database.url, poolSizeMax: 5, statementTimeoutMs: 60_000, runMigrationsAtStart: false },
+      }),
+      logging: false,
+    });
+    await dataSource.initialize();
+    await migrateUp(dataSource);
+    await seedDemoMarket(dataSource, SEED_TIME);
+    const btcPerp = (await dataSource.manager.findOneByOrFail(InstrumentEntity, { symbol: 'BTC-PERP' })).id;
+    const ethPerp = (await dataSource.manager.findOneByOrFail(InstrumentEntity, { symbol: 'ETH-PERP' })).id;
+    // 501 accounts long BTC-PERP (two chunks), 3 long ETH-PERP, 2 flat in BTC-PERP: positions written
+    // directly, the outbox only reads them.
+    const [firm] = (await dataSource.query(
+      `INSERT INTO member_firm (code, name) VALUES ('OUTBOX', 'Outbox test') RETURNING id`,
+    )) as { id: string }[];
+    const accounts = async (prefix: string, count: number): Promise<string[]> => {
+      const rows: { id: string }[] = await dataSource.query(
+        `INSERT INTO account (member_firm_id, code, kind, settlement_asset)
+         SELECT $1, $2 || n, 'cross', 'USDC' FROM generate_series(1, $3::int) AS n RETURNING id`,
+        [firm?.id, prefix, count],
+      );
+      return rows.map((row) => row.id).sort();
+    };
+    const position = (ids: string[], instrumentId: string, quantity: string) =>
+      dataSource.query(
+        `INSERT INTO position (account_id, instrument_id, quantity, average_entry_price)
+         SELECT id, $2, $3::numeric, CASE WHEN $3::numeric = 0 THEN NULL ELSE 100 END FROM unnest($1::uuid[]) AS id`,
+        [ids, instrumentId, quantity],
+      );
+    btcAccounts = await accounts('btc-', 501);
+    ethAccounts = await accounts('eth-', 3);
+    await position(btcAccounts, btcPerp, '1');
+    await position(ethAccounts, ethPerp, '2');
+    await position(await accounts('flat-', 2), btcPerp, '0');
+  });
+
+  afterAll(async () => {
+    await dataSource?.destroy();
+    await database?.drop();
+  });
+
+  afterEach(async () => {
+    await dataSource.query(`DELETE FROM outbox_event`);
+  });
+
+  const payloadOf = async (id: string): Promise<{ accountIds: string[]; nowEpochMs: number }> => {
+    const [row] = (await dataSource.query(`SELECT payload FROM outbox_event WHERE id = $1`, [id])) as {
+      payload: { accountIds: string[]; nowEpochMs: number };
+    }[];
+    if (row === undefined) throw new Error(`no event ${id}`);
+    return row.payload;
+  };
+
+  it('records one event per 500 accounts holding the moved underlying, once per trigger', async () => {
+    const trigger = { underlyings: ['BTC-USD'], triggerId: 'test-1', nowEpochMs: NOW };
+    const first = await dataSource.transaction((manager) => recordMarginChecksForUnderlyings(manager, trigger));
+    expect(first).toMatchObject({ accountCount: 501, createdCount: 2 });
+    expect((await payloadOf(first.eventIds[0] ?? '')).accountIds).toEqual(btcAccounts.slice(0, 500));
+    expect(await payloadOf(first.eventIds[1] ?? '')).toEqual({ accountIds: btcAccounts.slice(500), nowEpochMs: NOW });
+
+    const again = await dataSource.transaction((manager) => recordMarginChecksForUnderlyings(manager, trigger));
+    expect(again).toEqual({ accountCount: 501, eventIds: first.eventIds, createdCount: 0 });
+    const [keys] = (await dataSource.query(`SELECT array_agg(dedupe_key ORDER BY id) AS keys FROM outbox_event`)) as {
+      keys: string[];
+    }[];
+    expect(keys?.keys).toEqual(['margin-check-test-1-0', 'margin-check-test-1-1']);
+  });
+
+  it('finds only the accounts of the moved underlyings; the sweep finds all with open positions', async () => {
+    const eth = await dataSource.transaction((manager) =>
+      recordMarginChecksForUnderlyings(manager, { underlyings: ['ETH-USD'], triggerId: 'eth', nowEpochMs: NOW }),
+    );
+    expect(eth.accountCount).toBe(3);
+    expect((await payloadOf(eth.eventIds[0] ?? '')).accountIds).toEqual(ethAccounts);
+    const none = await dataSource.transaction((manager) =>
+      recordMarginChecksForUnderlyings(manager, { underlyings: ['SOL-USD'], triggerId: 'sol', nowEpochMs: NOW }),
+    );
+    expect(none).toEqual({ accountCount: 0, eventIds: [], createdCount: 0 });
+    const sweep = await dataSource.transaction((manager) =>
+      recordMarginChecksForAllAccounts(manager, { triggerId: 'sweep-1', nowEpochMs: NOW }),
+    );
+    expect(sweep).toMatchObject({ accountCount: 504, createdCount: 2 });
+  });
+
+  it('refuses to record outside a transaction, and a rolled-back decision leaves no event', async () => {
+    await expect(
+      recordOutboxEvent(dataSource.manager, { kind: 'margin-check', dedupeKey: 'outside', payload: {} }),
+    ).rejects.toThrow(OutboxError);
+    await expect(
+      dataSource.transaction(async (manager) => {
+        await recordOutboxEvent(manager, { kind: 'margin-check', dedupeKey: 'rolled-back', payload: {} });
+        throw new Error('decision aborted');
+      }),
+    ).rejects.toThrow('decision aborted');
+    expect(await countOpenOutboxEvents(dataSource.manager)).toEqual({ pending: 0, enqueued: 0 });
+  });
+
+  it('lets two dispatchers claim disjoint events (SKIP LOCKED), in bounded batches', async () => {
+    await dataSource.transaction(async (manager) => {
+      for (let index = 0; index < 5; index += 1) {
+        await recordOutboxEvent(manager, { kind: 'margin-check', dedupeKey: `claim-${index}`, payload: { index } });
+      }
+    });
+    let releaseFirst: () => void = () => undefined;
+    const firstHolding = new Promise<void>((resolve) => {
+      releaseFirst = resolve;
+    });
+    let firstClaimed: () => void = () => undefined;
+    const firstHasClaimed = new Promise<void>((resolve) => {
+      firstClaimed = resolve;
+    });
+    const first = dispatchPendingOutboxEvents(dataSource, { limit: 3, nowEpochMs: NOW }, async () => {
+      firstClaimed();
+      await firstHolding;
+      return [];
+    });
+    await firstHasClaimed;
+    const second = await dispatchPendingOutboxEvents(dataSource, { limit: 3, nowEpochMs: NOW }, async () => []);
+    releaseFirst();
+    const firstIds = (await first).map((event) => event.id);
+    const secondIds = second.map((event) => event.id);
+    expect(firstIds).toHaveLength(3);
+    expect(secondIds).toHaveLength(2);
+    expect(firstIds.filter((id) => secondIds.includes(id))).toEqual([]);
+    expect(await countOpenOutboxEvents(dataSource.manager)).toEqual({ pending: 0, enqueued: 5 });
+  });
+
+  it('keeps events pending when enqueueing fails, and fails the ones the dispatcher rejects', async () => {
+    const ids = await dataSource.transaction(async (manager) => [
+      (await recordOutboxEvent(manager, { kind: 'margin-check', dedupeKey: 'redis-down', payload: {} })).id,
+      (await recordOutboxEvent(manager, { kind: 'margin-check', dedupeKey: 'poison', payload: {} })).id,
+    ]);
+    await expect(
+      dispatchPendingOutboxEvents(dataSource, { limit: 10, nowEpochMs: NOW }, () =>
+        Promise.reject(new Error('Redis unreachable')),
+      ),
+    ).rejects.toThrow('Redis unreachable');
+    expect(await countOpenOutboxEvents(dataSource.manager)).toEqual({ pending: 2, enqueued: 0 });
+    await dispatchPendingOutboxEvents(dataSource, { limit: 10, nowEpochMs: NOW }, async () => [
+      { id: ids[1] ?? '', reason: 'bad payload' },
+    ]);
+    const rows: { status: string; last_error: string | null; attempts: number }[] = await dataSource.query(
+      `SELECT status, last_error, attempts FROM outbox_event ORDER BY id`,
+    );
+    expect(rows).toEqual([
+      { status: 'enqueued', last_error: null, attempts: 1 },
+      { status: 'failed', last_error: 'bad payload', attempts: 0 },
+    ]);
+  });
+
+  it('re-queues a stale enqueued event, fails it after the dispatch limit, and never reopens a done one', async () => {
+    const id = await dataSource.transaction(
+      async (manager) =>
+        (await recordOutboxEvent(manager, { kind: 'margin-check', dedupeKey: 'stale', payload: {} })).id,
+    );
+    await dispatchPendingOutboxEvents(dataSource, { limit: 10, nowEpochMs: NOW }, async () => []);
+    expect(await listStaleEnqueuedOutboxEvents(dataSource.manager, { enqueuedBeforeEpochMs: NOW, limit: 10 })).toEqual(
+      [],
+    );
+    const stale = await listStaleEnqueuedOutboxEvents(dataSource.manager, {
+      enqueuedBeforeEpochMs: NOW + 1,
+      limit: 10,
+    });
+    expect(stale.map((event) => event.id)).toEqual([id]);
+    const options = { reason: 'job not found in Redis', dispatchAttemptsMax: 2 };
+    expect(await requeueOutboxEvent(dataSource.manager, id, options)).toBe('pending');
+    await dispatchPendingOutboxEvents(dataSource, { limit: 10, nowEpochMs: NOW }, async () => []);
+    expect(await requeueOutboxEvent(dataSource.manager, id, options)).toBe('failed');
+    // A late job still completes the work: done wins over failed, and done is final.
+    expect(await markOutboxEventDone(dataSource.manager, id, NOW)).toBe(true);
+    expect(await markOutboxEventDone(dataSource.manager, id, NOW)).toBe(false);
+    expect(await requeueOutboxEvent(dataSource.manager, id, options)).toBeNull();
+  });
+
+  it('has a migration that goes down and up again', async () => {
+    const migration = new Outbox1795720000000();
+    const queryRunner = dataSource.createQueryRunner();
+    try {
+      await migration.down(queryRunner);
+      const [table] = (await queryRunner.query(`SELECT to_regclass('outbox_event') AS name`)) as {
+        name: string | null;
+      }[];
+      expect(table?.name).toBeNull();
+      await migration.up(queryRunner);
+    } finally {
+      await queryRunner.release();
+    }
+  });
+});
