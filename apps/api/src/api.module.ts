@@ -8,10 +8,19 @@ import { AccountLoaderFactory } from './accounts/account.loaders.js';
 import { AccountsModule } from './accounts/accounts.module.js';
 import { ApiKeyService } from './auth/api-key.service.js';
 import { AuthModule } from './auth/auth.module.js';
+import { CollateralModule } from './collateral/collateral.module.js';
 import { graphqlContextFactory } from './common/graphql-context.factory.js';
-import { formatGraphqlErrors } from './common/graphql-error.mapper.js';
 import { DateTimeScalar } from './common/scalars/date-time.scalar.js';
+import { CachedApiKeyService } from './security/cached-api-key.service.js';
+import { noIntrospectionRule, queryCostRule } from './security/query-limits.js';
+import { OperationRateLimiter } from './security/rate-limiter.js';
+import { formatApiErrors } from './security/security-error.formatter.js';
+import { securityHooks } from './security/security.hooks.js';
+import { SecurityModule } from './security/security.module.js';
+import { apiSecurityOptions, type ApiSecurityOptions } from './security/security.options.js';
 import { SystemModule } from './system/system.module.js';
+import { TradingModule } from './trading/trading.module.js';
+import { WhatIfModule } from './what-if/what-if.module.js';
 
 export const API_SERVICE_NAME = 'api';
 
@@ -21,8 +30,10 @@ export const API_SERVICE_NAME = 'api';
  */
 @Module({})
 export class ApiModule {
-  static register(config: NovationConfig): DynamicModule {
+  /** `security` overrides the documented abuse limits (see security/security.options.ts), e.g. for a load bench. */
+  static register(config: NovationConfig, security: Partial<ApiSecurityOptions> = {}): DynamicModule {
     const production = config.environmentName === 'production';
+    const limits = apiSecurityOptions(config, security);
     return {
       module: ApiModule,
       imports: [
@@ -31,11 +42,17 @@ export class ApiModule {
         RedisModule,
         PersistenceModule.forRoot(API_SERVICE_NAME),
         OperationsModule,
+        SecurityModule.forRoot(limits),
         GraphQLModule.forRootAsync<MercuriusDriverConfig>({
           driver: MercuriusDriver,
           imports: [AuthModule, AccountsModule],
-          inject: [ApiKeyService, AccountLoaderFactory],
-          useFactory: (apiKeys: ApiKeyService, loaders: AccountLoaderFactory) => ({
+          inject: [ApiKeyService, CachedApiKeyService, AccountLoaderFactory, OperationRateLimiter],
+          useFactory: (
+            apiKeys: ApiKeyService,
+            cachedApiKeys: CachedApiKeyService,
+            loaders: AccountLoaderFactory,
+            limiter: OperationRateLimiter,
+          ) => ({
             path: '/graphql',
             autoSchemaFile: true,
             sortSchema: true,
@@ -45,14 +62,27 @@ export class ApiModule {
             jit: 1,
             // One operation per request: batched requests multiply the cost of one HTTP call.
             allowBatchedQueries: false,
-            queryDepth: 12,
-            context: graphqlContextFactory(apiKeys, loaders),
-            errorFormatter: formatGraphqlErrors,
+            // Depth and aliases are checked first, before graphql-js validation (security.hooks.ts); this is
+            // Mercurius's own check after it, kept as a second line.
+            queryDepth: limits.maxDepth,
+            graphql: { parseOptions: { maxTokens: limits.maxTokens } },
+            // Cost refused at validation, so before execution; cached with the query, so paid once per query.
+            validationRules: limits.introspection
+              ? [queryCostRule(limits.maxCost)]
+              : [queryCostRule(limits.maxCost), noIntrospectionRule],
+            // Rate limit per operation, then depth and aliases before validation.
+            hooks: securityHooks(limiter, limits),
+            // The authenticated-key cache only when configured (off by default, see security.options.ts).
+            context: graphqlContextFactory(limits.authenticationCacheTtlMs > 0 ? cachedApiKeys : apiKeys, loaders),
+            errorFormatter: formatApiErrors,
           }),
         }),
         SystemModule,
         AuthModule,
         AccountsModule,
+        TradingModule,
+        CollateralModule,
+        WhatIfModule,
       ],
     };
   }

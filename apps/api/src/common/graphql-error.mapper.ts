@@ -3,6 +3,9 @@ import { GraphQLError, type ExecutionResult } from 'graphql';
 import mercurius, { type MercuriusContext } from 'mercurius';
 import { AccountsException, type AccountsExceptionCode } from '../accounts/accounts.exception.js';
 import { AuthException, type AuthExceptionCode } from '../auth/auth.exception.js';
+import { CollateralException, type CollateralExceptionCode } from '../collateral/collateral.exception.js';
+import { TradingException, type TradingExceptionCode } from '../trading/trading.exception.js';
+import { WhatIfException, type WhatIfExceptionCode } from '../what-if/what-if.exception.js';
 import { InputException, type InputExceptionCode } from './input.exception.js';
 
 /** Every `extensions.code` a client can receive. */
@@ -12,6 +15,12 @@ export type PublicErrorCode =
   | 'BAD_USER_INPUT'
   | 'INVALID_CURSOR'
   | 'NOT_FOUND'
+  | 'IDEMPOTENCY_KEY_REUSED'
+  | 'INSUFFICIENT_BALANCE'
+  | 'INITIAL_MARGIN_BREACH'
+  | 'ACCOUNT_NOT_ACTIVE'
+  | 'ACCOUNT_UNDER_MARGIN_CALL'
+  | 'MISSING_MARKET_DATA'
   | 'GRAPHQL_VALIDATION_FAILED'
   | 'BAD_REQUEST'
   | 'INTERNAL';
@@ -72,6 +81,9 @@ function publicError(error: GraphQLError): PublicError {
   }
   if (cause instanceof AuthException) return withField(authCode(cause.code), cause.message, cause.field);
   if (cause instanceof AccountsException) return withField(accountsCode(cause.code), cause.message, cause.field);
+  if (cause instanceof TradingException) return withField(tradingCode(cause.code), cause.message, cause.field);
+  if (cause instanceof CollateralException) return withField(collateralCode(cause.code), cause.message, cause.field);
+  if (cause instanceof WhatIfException) return withField(whatIfCode(cause.code), cause.message, cause.field);
   if (cause instanceof InputException) return withField(inputCode(cause.code), cause.message, cause.field);
   if (isMercuriusClientError(cause)) return { code: 'BAD_REQUEST', message: cause.message };
   return { code: 'INTERNAL', message: INTERNAL_MESSAGE };
@@ -102,6 +114,52 @@ function accountsCode(code: AccountsExceptionCode): PublicErrorCode {
   switch (code) {
     case 'NOT_A_MEMBER_FIRM_KEY':
       return 'FORBIDDEN';
+  }
+}
+
+function tradingCode(code: TradingExceptionCode): PublicErrorCode {
+  switch (code) {
+    case 'NOT_A_VENUE_KEY':
+      return 'FORBIDDEN';
+    case 'INVALID_BATCH':
+    case 'BATCH_TOO_LARGE':
+      return 'BAD_USER_INPUT';
+  }
+}
+
+function collateralCode(code: CollateralExceptionCode): PublicErrorCode {
+  switch (code) {
+    case 'NOT_A_MEMBER_FIRM_KEY':
+      return 'FORBIDDEN';
+    case 'ACCOUNT_NOT_FOUND':
+      return 'NOT_FOUND';
+    case 'INVALID_AMOUNT':
+    case 'UNKNOWN_ASSET':
+    case 'SAME_ACCOUNT':
+      return 'BAD_USER_INPUT';
+    case 'ACCOUNT_NOT_ACTIVE':
+      return 'ACCOUNT_NOT_ACTIVE';
+    case 'ACCOUNT_UNDER_MARGIN_CALL':
+      return 'ACCOUNT_UNDER_MARGIN_CALL';
+    case 'INSUFFICIENT_BALANCE':
+      return 'INSUFFICIENT_BALANCE';
+    case 'INITIAL_MARGIN_BREACH':
+      return 'INITIAL_MARGIN_BREACH';
+    case 'IDEMPOTENCY_KEY_REUSED':
+      return 'IDEMPOTENCY_KEY_REUSED';
+  }
+}
+
+function whatIfCode(code: WhatIfExceptionCode): PublicErrorCode {
+  switch (code) {
+    case 'UNKNOWN_INSTRUMENT':
+      return 'NOT_FOUND';
+    case 'UNKNOWN_UNDERLYING':
+    case 'INVALID_SCENARIO':
+    case 'CANNOT_MARGIN':
+      return 'BAD_USER_INPUT';
+    case 'MISSING_MARKET_DATA':
+      return 'MISSING_MARKET_DATA';
   }
 }
 

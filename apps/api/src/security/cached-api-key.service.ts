@@ -1,0 +1,50 @@
+import { createHash } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { ApiKeyService } from '../auth/api-key.service.js';
+import type { Principal } from '../auth/principal.js';
+import { API_SECURITY_OPTIONS, type ApiSecurityOptions } from './security.options.js';
+
+/** Bound on the cache; cleared when full (at worst one database read per key again). */
+const CACHED_KEYS_MAX = 10_000;
+
+interface CachedPrincipal {
+  readonly principal: Principal;
+  readonly expiresAtMs: number;
+}
+
+/**
+ * ApiKeyService whose `authenticate` keeps a successful answer in memory for `authenticationCacheTtlMs`
+ * (0 by default: then it is exactly ApiKeyService),
+ * keyed by the SHA-256 of the whole Authorization header (never the secret itself), so a busy key costs one
+ * database read per TTL instead of one per request. A revoked or expired key therefore keeps working for
+ * at most that TTL on an instance. Failed lookups are not cached: an unknown key is always checked against the database.
+ */
+@Injectable()
+export class CachedApiKeyService extends ApiKeyService {
+  private readonly cache = new Map<string, CachedPrincipal>();
+
+  constructor(
+    @InjectDataSource() dataSource: DataSource,
+    @Inject(API_SECURITY_OPTIONS) private readonly options: ApiSecurityOptions,
+  ) {
+    super(dataSource);
+  }
+
+  override async authenticate(authorization: string, nowEpochMs = Date.now()): Promise<Principal | null> {
+    const ttlMs = this.options.authenticationCacheTtlMs;
+    if (ttlMs <= 0) return super.authenticate(authorization, nowEpochMs);
+    const digest = createHash('sha256').update(authorization).digest('base64');
+    const cached = this.cache.get(digest);
+    if (cached !== undefined && cached.expiresAtMs > nowEpochMs) return cached.principal;
+    const principal = await super.authenticate(authorization, nowEpochMs);
+    if (principal === null) {
+      this.cache.delete(digest);
+      return null;
+    }
+    if (this.cache.size >= CACHED_KEYS_MAX) this.cache.clear();
+    this.cache.set(digest, { principal, expiresAtMs: nowEpochMs + ttlMs });
+    return principal;
+  }
+}

@@ -1,0 +1,17 @@
+import { Global, Module, type DynamicModule } from '@nestjs/common';
+import { CachedApiKeyService } from './cached-api-key.service.js';
+import { OperationRateLimiter } from './rate-limiter.js';
+import { API_SECURITY_OPTIONS, type ApiSecurityOptions } from './security.options.js';
+
+/** The abuse limits of the GraphQL API: options, the Redis rate limiter and the authenticated-key cache. */
+@Global()
+@Module({})
+export class SecurityModule {
+  static forRoot(options: ApiSecurityOptions): DynamicModule {
+    return {
+      module: SecurityModule,
+      providers: [{ provide: API_SECURITY_OPTIONS, useValue: options }, OperationRateLimiter, CachedApiKeyService],
+      exports: [API_SECURITY_OPTIONS, OperationRateLimiter, CachedApiKeyService],
+    };
+  }
+}

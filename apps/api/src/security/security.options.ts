@@ -1,0 +1,78 @@
+import type { NovationConfig } from '@novation/config';
+
+/** A GCRA (token-bucket) limit: `operationsPerSecond` sustained, up to `burst` operations at once. */
+export interface RateLimit {
+  readonly operationsPerSecond: number;
+  readonly burst: number;
+}
+
+/**
+ * The abuse limits of the GraphQL API. Defaults are the documented constants below; `createApiApp(config,
+ * { ... })` overrides any of them (the load bench raises the rate limits so they do not distort it).
+ */
+export interface ApiSecurityOptions {
+  /** Deepest selection nesting, counted in fields (fragments are inlined). */
+  readonly maxDepth: number;
+  /** Most lexical tokens parsed; a longer document is refused as a syntax error. */
+  readonly maxTokens: number;
+  /** Most aliases in one document, counted with fragments expanded. */
+  readonly maxAliases: number;
+  /** Highest cost: every field costs 1 times the product of the `first` of the lists around it. */
+  readonly maxCost: number;
+  /** `__schema` / `__type` allowed (off in production). */
+  readonly introspection: boolean;
+  /** Operations per API key (every API instance shares the Redis counter). */
+  readonly keyRateLimit: RateLimit;
+  /** Operations per client IP without a valid API key. */
+  readonly anonymousRateLimit: RateLimit;
+  /** Prefix of the rate-limit keys in Redis. */
+  readonly rateLimitKeyPrefix: string;
+  /**
+   * How long an authenticated key is served from memory before the database is asked again: the bound on
+   * how long a revoked or expired key keeps working on one API instance. 0 (the default) disables the cache.
+   */
+  readonly authenticationCacheTtlMs: number;
+}
+
+export const QUERY_DEPTH_MAX = 12;
+/**
+ * Most lexical tokens the parser reads before giving up (graphql-js `maxTokens`): bounds the parse of any
+ * body under the 1 MiB limit; the largest query of the API's tests has a few hundred.
+ */
+export const QUERY_TOKENS_MAX = 10_000;
+export const QUERY_ALIASES_MAX = 50;
+/**
+ * The largest query of the API's own tests, a full page of 100 accounts each with 10 positions and its
+ * margin breakdown, costs 15,301; 100 accounts x 100 positions with a single field costs 30,301.
+ */
+export const QUERY_COST_MAX = 20_000;
+/** 100 operations a second per API key, with bursts of up to 200. */
+export const KEY_RATE_LIMIT: RateLimit = { operationsPerSecond: 100, burst: 200 };
+/** 20 operations a second per IP without a valid key (the public `version`/`health` queries), bursts of 50. */
+export const ANONYMOUS_RATE_LIMIT: RateLimit = { operationsPerSecond: 20, burst: 50 };
+/**
+ * Off by default: the API's contract (auth e2e) is that a revoked or expired key is refused at once, and
+ * that guarded queries fail INTERNAL while the key store is down. Turning it on (e.g. 5,000 ms) trades that
+ * for one key lookup per TTL instead of per request; the load bench measures both.
+ */
+export const AUTHENTICATION_CACHE_TTL_MS = 0;
+
+export const API_SECURITY_OPTIONS = Symbol('API_SECURITY_OPTIONS');
+
+export function apiSecurityOptions(
+  config: NovationConfig,
+  overrides: Partial<ApiSecurityOptions> = {},
+): ApiSecurityOptions {
+  return {
+    maxDepth: QUERY_DEPTH_MAX,
+    maxTokens: QUERY_TOKENS_MAX,
+    maxAliases: QUERY_ALIASES_MAX,
+    maxCost: QUERY_COST_MAX,
+    introspection: config.environmentName !== 'production',
+    keyRateLimit: KEY_RATE_LIMIT,
+    anonymousRateLimit: ANONYMOUS_RATE_LIMIT,
+    rateLimitKeyPrefix: `${config.redis.queuePrefix}:api-rate:`,
+    authenticationCacheTtlMs: AUTHENTICATION_CACHE_TTL_MS,
+    ...overrides,
+  };
+}
