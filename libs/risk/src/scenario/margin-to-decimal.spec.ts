@@ -54,6 +54,26 @@ describe('scenarioMarginToDecimalString', () => {
     expect(() => scenarioMarginToUnits(1e12, 6)).toThrow(ScenarioMarginError);
   });
 
+  it('agrees with decimal.js right next to unit boundaries, where the float fast path must step aside', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 2_000_000_000_000 }),
+        fc.double({ min: -1e-9, max: 1e-9, noNaN: true }),
+        fc.integer({ min: 0, max: 8 }),
+        (units, offset, scale) => {
+          const amount = (units + offset * units) / 10 ** scale;
+          expect(scenarioMarginToDecimalString(amount, scale)).toBe(reference(amount, scale));
+          if (amount * 10 ** scale < 2 ** 50) {
+            expect(
+              new Decimal(scenarioMarginToUnits(amount, scale)).dividedBy(new Decimal(10).pow(scale)).toFixed(),
+            ).toBe(reference(amount, scale));
+          }
+        },
+      ),
+      { numRuns: 10_000 },
+    );
+  });
+
   it('refuses negative, non-finite amounts and bad scales', () => {
     expect(() => scenarioMarginToDecimalString(-1, 6)).toThrow(ScenarioMarginError);
     expect(() => scenarioMarginToDecimalString(Number.NaN, 6)).toThrow(ScenarioMarginError);

@@ -69,16 +69,17 @@ const POWERS_OF_TEN = Array.from({ length: 19 }, (_, exponent) => 10 ** exponent
 /** Scaled values below this are integers exactly representable in float64 with room to spare. */
 const FAST_SCALED_MAX = 2 ** 51;
 /**
- * How far (relative to p) p must be from an integer for the float ceiling to be trusted: the error of p
- * against the shortest decimal is under 3e-16 x p, so 1e-13 leaves a margin of 300. (At p = 7e10 units,
- * values within 0.007 of a unit take the digit path.)
+ * How far (relative to p) p must be from an integer for the float ceiling to be trusted: the shortest
+ * decimal of `amount` is within half an ulp of it and the product adds one rounding, so p is within
+ * 2.3e-16 x p of the shortest decimal times 10^scale; 4e-15 leaves a margin of 17. (At p = 6e11 units,
+ * values within 0.0024 of a unit, about 0.5% of them, take the digit path.)
  */
-const FAST_GUARD_RELATIVE = 1e-13;
+const FAST_GUARD_RELATIVE = 4e-15;
 
 /**
  * Rounding on the float itself when it is safe: with p = amount x 10^scale, the shortest decimal of
  * `amount` times 10^scale differs from p by under 3e-16 x p (half an ulp of amount, plus the rounding of
- * the product). When p is farther than 1e-13 x (p + 1) from every integer, both have the same ceiling,
+ * the product). When p is farther than FAST_GUARD_RELATIVE x (p + 1) from every integer, both have the same ceiling,
  * so ceil(p) units is the answer. Values near an integer (0.1 -> 100000.00000000001) return undefined
  * and take the digit path, which reads the shortest decimal exactly.
  */
