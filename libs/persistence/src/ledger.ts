@@ -65,7 +65,8 @@ export async function postJournalEntry(manager: EntityManager, draft: JournalEnt
   return { journalEntryId: row.id, created: true };
 }
 
-function assertBalanced(draft: JournalEntryDraft): void {
+/** Refuses an empty, oversized, zero-posting or unbalanced entry before any SQL (shared with the bulk ledger). */
+export function assertBalanced(draft: JournalEntryDraft): void {
   if (draft.postings.length === 0) throw new LedgerError('EMPTY_ENTRY', 'a journal entry needs postings');
   if (draft.postings.length > POSTINGS_PER_ENTRY_MAX) {
     throw new LedgerError('UNBALANCED_ENTRY', `more than ${POSTINGS_PER_ENTRY_MAX} postings`);
@@ -81,7 +82,7 @@ function assertBalanced(draft: JournalEntryDraft): void {
 }
 
 /** Canonical hash of an entry's payload: postings in a fixed order, amounts in plain notation. */
-function hashEntry(draft: JournalEntryDraft): string {
+export function hashEntry(draft: JournalEntryDraft): string {
   const postings = draft.postings
     .map((posting) => `${posting.accountId}|${posting.asset}|${posting.amount.toFixed()}`)
     .sort(); // code-unit order: the same on every machine, whatever its locale

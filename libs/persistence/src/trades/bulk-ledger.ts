@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
 import { Decimal } from '@novation/money';
 import type { EntityManager } from 'typeorm';
-import { LedgerError, POSTINGS_PER_ENTRY_MAX } from '../ledger.js';
+import { LedgerError, assertBalanced, hashEntry } from '../ledger.js';
 import type { JournalEntryDraft, PostedEntry } from '../ledger.js';
 import { present, runQuery } from './sql.js';
 
@@ -21,8 +20,8 @@ const AMOUNT_MAGNITUDE_LIMIT = new Decimal('1e20');
  * does. Three statements whatever the number of entries: one multi-row INSERT of the entries, one SELECT of
  * the keys that already existed (only when some did), one multi-row INSERT of the postings.
  *
- * Must run inside the caller's transaction. The payload hash is computed exactly as ledger.ts does (its
- * hashEntry is not exported, so it is copied below: keep the two in step).
+ * Must run inside the caller's transaction. The checks and the payload hash are ledger.ts's own, so an
+ * entry posted here and retried through postJournalEntry (or the reverse) is recognised as the same entry.
  */
 export async function postJournalEntries(
   manager: EntityManager,
@@ -121,31 +120,4 @@ function amountText(amount: Decimal): string {
     throw new LedgerError('UNBALANCED_ENTRY', `posting amount ${amount.toString()} does not fit numeric(38,18)`);
   }
   return amount.toFixed();
-}
-
-// Copied from ledger.ts (not exported there): the same checks and the same hash, so an entry posted here
-// and retried through postJournalEntry (or the reverse) is recognised as the same entry.
-
-function assertBalanced(draft: JournalEntryDraft): void {
-  if (draft.postings.length === 0) throw new LedgerError('EMPTY_ENTRY', 'a journal entry needs postings');
-  if (draft.postings.length > POSTINGS_PER_ENTRY_MAX) {
-    throw new LedgerError('UNBALANCED_ENTRY', `more than ${POSTINGS_PER_ENTRY_MAX} postings`);
-  }
-  const totals = new Map<string, Decimal>();
-  for (const posting of draft.postings) {
-    if (posting.amount.isZero()) throw new LedgerError('ZERO_POSTING', `zero posting to ${posting.accountId}`);
-    totals.set(posting.asset, (totals.get(posting.asset) ?? new Decimal(0)).plus(posting.amount));
-  }
-  for (const [asset, total] of totals) {
-    if (!total.isZero()) throw new LedgerError('UNBALANCED_ENTRY', `postings in ${asset} sum to ${total.toFixed()}`);
-  }
-}
-
-function hashEntry(draft: JournalEntryDraft): string {
-  const postings = draft.postings
-    .map((posting) => `${posting.accountId}|${posting.asset}|${posting.amount.toFixed()}`)
-    .sort();
-  return createHash('sha256')
-    .update(JSON.stringify({ kind: draft.kind, description: draft.description, postings }))
-    .digest('hex');
 }

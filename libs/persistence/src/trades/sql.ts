@@ -25,15 +25,3 @@ export function present<T>(value: T | null | undefined, what: string): T {
   if (value === null || value === undefined) throw new Error(`internal: ${what} is missing`);
   return value;
 }
-
-const RETRYABLE_SQLSTATES: ReadonlySet<string> = new Set(['40001', '40P01']);
-
-/** A serialization failure or deadlock: the transaction was rolled back and may be run again. */
-export function isRetryableTransactionError(error: unknown): boolean {
-  if (typeof error !== 'object' || error === null) return false;
-  const { code, driverError } = error as { code?: unknown; driverError?: { code?: unknown } };
-  return (
-    (typeof code === 'string' && RETRYABLE_SQLSTATES.has(code)) ||
-    (typeof driverError?.code === 'string' && RETRYABLE_SQLSTATES.has(driverError.code))
-  );
-}

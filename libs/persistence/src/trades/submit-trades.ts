@@ -10,7 +10,8 @@ import type { TradeRejection } from './errors.js';
 import { tradePayloadHash } from './payload-hash.js';
 import { UUID_PATTERN, loadBatchReferenceData } from './reference-data.js';
 import type { AccountReference, BatchReferenceData, InstrumentReference } from './reference-data.js';
-import { isRetryableTransactionError, present, runQuery } from './sql.js';
+import { isRetryableTransactionError } from '../margin/transaction.js';
+import { present, runQuery } from './sql.js';
 import type { TradeBatchResult, TradeOutcome, TradeSubmission, TradeSubmissionMode } from './types.js';
 
 /** Most trades in one batch: bounds the transaction's size and lock set. */
