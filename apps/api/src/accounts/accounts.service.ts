@@ -9,6 +9,7 @@ import type { PageRequest } from '../common/pagination/pagination.args.js';
 import type { Principal } from '../auth/principal.js';
 import { POSITION_CURSOR_KIND, type AccountLoaders } from './account.loaders.js';
 import { AccountsException } from './accounts.exception.js';
+import { marginBreakdown } from './margin-breakdown.js';
 import type { Account } from './models/account.model.js';
 import type { Balance } from './models/balance.model.js';
 import type { MarginCall } from './models/margin-call.model.js';
@@ -64,40 +65,11 @@ export class AccountsService {
   async margin(loaders: AccountLoaders, account: Account): Promise<Margin | null> {
     const receipt = await loaders.latestReceipt.load(account.id);
     if (receipt === null) return null;
-    const result = receipt.result as MarginResult;
     return {
       receiptId: receipt.id,
       inputsHash: receipt.inputsHash,
       computedAt: receipt.computedAt,
-      model: result.model,
-      parameterSetVersion: result.parameterSetVersion,
-      marginAsset: result.marginAsset,
-      status: result.status,
-      equity: result.equity,
-      equityForInitialMargin: result.equityForInitialMargin,
-      equityForMaintenanceMargin: result.equityForMaintenanceMargin,
-      initialMargin: result.initialMargin,
-      maintenanceMargin: result.maintenanceMargin,
-      marginRatio: result.marginRatio,
-      groups: result.groups.map((group) => ({
-        settlementAsset: group.settlementAsset,
-        priceInMarginAsset: group.priceInMarginAsset,
-        initialMargin: group.initialMargin,
-        maintenanceMargin: group.maintenanceMargin,
-        initialMarginInMarginAsset: group.initialMarginInMarginAsset,
-        maintenanceMarginInMarginAsset: group.maintenanceMarginInMarginAsset,
-        equityContribution: group.equityContribution,
-        components: group.components.map((component) => ({ ...component })),
-      })),
-      positions: result.positions.map((position) => ({
-        instrumentId: position.instrumentId,
-        settlementAsset: position.settlementAsset,
-        quantity: position.quantity,
-        markPrice: position.markPrice,
-        equityContribution: position.equityContribution,
-        initialMargin: position.initialMargin,
-        maintenanceMargin: position.maintenanceMargin,
-      })),
+      ...marginBreakdown(receipt.result as MarginResult),
     };
   }
 

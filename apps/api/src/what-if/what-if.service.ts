@@ -18,6 +18,7 @@ import {
 } from '@novation/risk';
 import { DataSource, In, type EntityManager } from 'typeorm';
 import type { Principal } from '../auth/principal.js';
+import { marginBreakdown } from '../accounts/margin-breakdown.js';
 import { ownedAccountId } from '../collateral/owned-account.js';
 import type { SimulateMarginInput } from './dto/what-if.input.js';
 import type { MarginSimulation, MaxTradeSize, TradeSizeSide } from './models/what-if.model.js';
@@ -216,36 +217,5 @@ function toSide(side: SideResult): TradeSizeSide {
 }
 
 export function toSimulation(result: MarginResult, nowEpochMs: number): MarginSimulation {
-  return {
-    computedAt: new Date(nowEpochMs),
-    model: result.model,
-    parameterSetVersion: result.parameterSetVersion,
-    marginAsset: result.marginAsset,
-    status: result.status,
-    equity: result.equity,
-    equityForInitialMargin: result.equityForInitialMargin,
-    equityForMaintenanceMargin: result.equityForMaintenanceMargin,
-    initialMargin: result.initialMargin,
-    maintenanceMargin: result.maintenanceMargin,
-    marginRatio: result.marginRatio,
-    groups: result.groups.map((group) => ({
-      settlementAsset: group.settlementAsset,
-      priceInMarginAsset: group.priceInMarginAsset,
-      initialMargin: group.initialMargin,
-      maintenanceMargin: group.maintenanceMargin,
-      initialMarginInMarginAsset: group.initialMarginInMarginAsset,
-      maintenanceMarginInMarginAsset: group.maintenanceMarginInMarginAsset,
-      equityContribution: group.equityContribution,
-      components: group.components.map((component) => ({ ...component })),
-    })),
-    positions: result.positions.map((position) => ({
-      instrumentId: position.instrumentId,
-      settlementAsset: position.settlementAsset,
-      quantity: position.quantity,
-      markPrice: position.markPrice,
-      equityContribution: position.equityContribution,
-      initialMargin: position.initialMargin,
-      maintenanceMargin: position.maintenanceMargin,
-    })),
-  };
+  return { computedAt: new Date(nowEpochMs), ...marginBreakdown(result) };
 }
