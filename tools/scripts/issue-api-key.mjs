@@ -1,11 +1,9 @@
 // npm run api-key -- --role member --firm ALPHA --label "desk 1" [--expires 2027-01-01T00:00:00Z]
 //                    --role venue --venue DEMO --label feed | --role custody --label bot
 // Issues an API key on DATABASE_URL or the default PostgreSQL and prints it once: only its SHA-256 is
-// stored. A bootstrap until the admin service issues keys.
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+// stored. The admin service issues keys over HTTP (POST /v1/api-keys); this bootstraps the first ones.
 import { parseArgs } from 'node:util';
-import { build, ensureInstalled, log, workspaceRoot } from './lib/workspace.mjs';
+import { build, ensureInstalled, log } from './lib/workspace.mjs';
 import { ensurePostgres } from './lib/services.mjs';
 import { withDataSource } from './lib/dist.mjs';
 
@@ -36,12 +34,9 @@ await ensureInstalled();
 await build();
 const postgres = await ensurePostgres();
 try {
-  await withDataSource(postgres.url, async (dataSource) => {
-    const issuer = await import(
-      pathToFileURL(path.join(workspaceRoot, 'dist/apps/api/src/auth/api-key-issuer.js')).href
-    );
+  await withDataSource(postgres.url, async (dataSource, persistence) => {
     try {
-      const issued = await issuer.issueApiKeyByCode(
+      const issued = await persistence.issueApiKeyByCode(
         dataSource,
         {
           role: values.role,
@@ -56,7 +51,7 @@ try {
       log(`issued ${issued.role} key ${issued.id} "${issued.label}" (shown once; store it now):`);
       process.stdout.write(`${issued.key}\n`);
     } catch (error) {
-      if (error?.name !== 'AuthException') throw error;
+      if (!(error instanceof persistence.ApiKeyError)) throw error;
       process.stderr.write(`${error.message}\n`);
       process.exitCode = 1;
     }

@@ -1,9 +1,8 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { ApiKeyEntity, MemberFirmEntity, VenueEntity, seedDemoMarket } from '@novation/persistence';
+import { ApiKeyEntity, MemberFirmEntity, VenueEntity, hashApiKeySecret, seedDemoMarket } from '@novation/persistence';
 import { createTestDatabase, testConfig, type TestDatabase } from '@novation/testing';
 import { DataSource } from 'typeorm';
 import { createApiApp } from '../src/api.app.js';
-import { hashApiKeySecret } from '../src/auth/api-key-issuer.js';
 import { ApiKeyService } from '../src/auth/api-key.service.js';
 
 const HOUR_MS = 3_600_000;

@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { ApiKeyEntity, MemberFirmEntity } from '@novation/persistence';
-import { DataSource } from 'typeorm';
 import {
+  ApiKeyEntity,
+  ApiKeyError,
+  MemberFirmEntity,
   hashApiKeySecret,
   issueApiKey,
   parseApiKey,
@@ -11,7 +12,8 @@ import {
   secretMatches,
   type IssueApiKeyRequest,
   type IssuedApiKey,
-} from './api-key-issuer.js';
+} from '@novation/persistence';
+import { DataSource } from 'typeorm';
 import { AuthException } from './auth.exception.js';
 import type { Me } from './models/me.model.js';
 import type { Principal } from './principal.js';
@@ -33,15 +35,15 @@ export class ApiKeyService {
 
   /** Issues a key; the returned plaintext is never stored and cannot be shown again. */
   issue(request: IssueApiKeyRequest, actor = 'system', nowEpochMs = Date.now()): Promise<IssuedApiKey> {
-    return this.dataSource.transaction((manager) => issueApiKey(manager, request, actor, nowEpochMs));
+    return asAuthErrors(this.dataSource.transaction((manager) => issueApiKey(manager, request, actor, nowEpochMs)));
   }
 
   rotate(keyId: string, actor = 'system', nowEpochMs = Date.now()): Promise<IssuedApiKey> {
-    return rotateApiKey(this.dataSource, keyId, actor, nowEpochMs);
+    return asAuthErrors(rotateApiKey(this.dataSource, keyId, actor, nowEpochMs));
   }
 
   revoke(keyId: string, actor = 'system', nowEpochMs = Date.now()): Promise<void> {
-    return revokeApiKey(this.dataSource, keyId, actor, nowEpochMs);
+    return asAuthErrors(revokeApiKey(this.dataSource, keyId, actor, nowEpochMs));
   }
 
   /**
@@ -99,5 +101,15 @@ export class ApiKeyService {
         threshold: new Date(nowEpochMs - LAST_USED_WRITE_INTERVAL_MS),
       })
       .execute();
+  }
+}
+
+/** The key functions live in @novation/persistence; their refusals become this API's AuthException once, here. */
+async function asAuthErrors<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    if (error instanceof ApiKeyError) throw new AuthException(error.code, error.message, error.field);
+    throw error;
   }
 }

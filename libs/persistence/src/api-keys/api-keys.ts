@@ -1,17 +1,13 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import {
-  ApiKeyEntity,
-  AuditLogEntity,
-  MemberFirmEntity,
-  VenueEntity,
-  isUuid,
-  type ApiKeyRole,
-} from '@novation/persistence';
 import type { DataSource, EntityManager } from 'typeorm';
-import { AuthException } from './auth.exception.js';
+import { ApiKeyEntity, AuditLogEntity, type ApiKeyRole } from '../entities/governance.entity.js';
+import { MemberFirmEntity } from '../entities/membership.entity.js';
+import { VenueEntity } from '../entities/reference-data.entity.js';
+import { isUuid } from '../margin/transaction.js';
+import { ApiKeyError } from './api-key-error.js';
 
-// Plain functions over TypeORM, no Nest: the ApiKeyService uses them, and so does
-// tools/scripts/issue-api-key.mjs (from dist/) to bootstrap keys before the admin service exists.
+// Plain functions over TypeORM, no Nest: the member API's ApiKeyService and the admin service's key
+// endpoints use them, and so does tools/scripts/issue-api-key.mjs (from dist/) to bootstrap keys.
 
 /** `nov_<prefix>_<secret>`: 9 random bytes give a 12-character prefix, 32 bytes a 43-character secret. */
 const PREFIX_BYTES = 9;
@@ -99,6 +95,9 @@ export async function issueApiKey(
     role: request.role,
     label: request.label,
     prefix: generated.prefix,
+    memberFirmId,
+    venueId,
+    expiresAt: expiresAt?.toISOString() ?? null,
   });
   return {
     id,
@@ -174,13 +173,12 @@ export async function issueApiKeyByCode(
     let venueId: string | null = null;
     if (request.firmCode !== undefined) {
       const firm = await manager.findOneBy(MemberFirmEntity, { code: request.firmCode });
-      if (firm === null)
-        throw new AuthException('INVALID_API_KEY_REQUEST', `no member firm ${request.firmCode}`, 'firm');
+      if (firm === null) throw new ApiKeyError('INVALID_API_KEY_REQUEST', `no member firm ${request.firmCode}`, 'firm');
       memberFirmId = firm.id;
     }
     if (request.venueCode !== undefined) {
       const venue = await manager.findOneBy(VenueEntity, { code: request.venueCode });
-      if (venue === null) throw new AuthException('INVALID_API_KEY_REQUEST', `no venue ${request.venueCode}`, 'venue');
+      if (venue === null) throw new ApiKeyError('INVALID_API_KEY_REQUEST', `no venue ${request.venueCode}`, 'venue');
       venueId = venue.id;
     }
     const { role, label } = request;
@@ -194,7 +192,7 @@ export async function issueApiKeyByCode(
 }
 
 function assertIssueRequest(request: IssueApiKeyRequest, nowEpochMs: number): void {
-  const invalid = (message: string, field: string) => new AuthException('INVALID_API_KEY_REQUEST', message, field);
+  const invalid = (message: string, field: string) => new ApiKeyError('INVALID_API_KEY_REQUEST', message, field);
   if (!API_KEY_ROLES.includes(request.role)) throw invalid(`unknown role ${String(request.role)}`, 'role');
   const label = request.label;
   if (typeof label !== 'string' || label.trim().length === 0 || label.length > API_KEY_LABEL_LENGTH_MAX) {
@@ -212,16 +210,19 @@ function assertIssueRequest(request: IssueApiKeyRequest, nowEpochMs: number): vo
   }
 }
 
+/** The key, row-locked: two rotations of one key serialise, and the second finds it revoked. */
 async function findKey(manager: EntityManager, keyId: string): Promise<ApiKeyEntity> {
-  const key = isUuid(keyId) ? await manager.findOneBy(ApiKeyEntity, { id: keyId }) : null;
-  if (key === null) throw new AuthException('UNKNOWN_API_KEY', 'no such API key', 'id');
+  const key = isUuid(keyId)
+    ? await manager.findOne(ApiKeyEntity, { where: { id: keyId }, lock: { mode: 'pessimistic_write' } })
+    : null;
+  if (key === null) throw new ApiKeyError('UNKNOWN_API_KEY', 'no such API key', 'id');
   return key;
 }
 
 async function activeKey(manager: EntityManager, keyId: string, nowEpochMs: number): Promise<ApiKeyEntity> {
   const key = await findKey(manager, keyId);
   if (key.revokedAt !== null || (key.expiresAt !== null && key.expiresAt.getTime() <= nowEpochMs)) {
-    throw new AuthException('INVALID_API_KEY_REQUEST', 'a revoked or expired key cannot be rotated', 'id');
+    throw new ApiKeyError('INVALID_API_KEY_REQUEST', 'a revoked or expired key cannot be rotated', 'id');
   }
   return key;
 }
