@@ -1,0 +1,84 @@
+import type { StoredAccountEvent } from '@novation/persistence';
+import { accountEventCursor, toAccountEventModel } from './account-event.mapper.js';
+import { authorizationOf } from './subscription-connection.js';
+
+const ACCOUNT = '11111111-1111-4111-8111-111111111111';
+const AT = new Date('2026-11-25T12:00:00.000Z');
+
+function stored(kind: StoredAccountEvent['kind'], payload: Record<string, unknown>): StoredAccountEvent {
+  return { id: '42', accountId: ACCOUNT, memberFirmId: null, kind, dedupeKey: 'k', payload, createdAt: AT };
+}
+
+describe('toAccountEventModel', () => {
+  it('types a margin state change and lists every entry as details', () => {
+    const payload = {
+      fromState: 'healthy',
+      toState: 'margin_call',
+      marginAsset: 'USDC',
+      equity: '9500',
+      initialMargin: '9950',
+      maintenanceMargin: '4975',
+      receiptId: '7',
+    };
+    expect(toAccountEventModel(stored('margin-state-changed', payload))).toEqual({
+      id: '42',
+      cursor: accountEventCursor('42'),
+      accountId: ACCOUNT,
+      occurredAt: AT,
+      kind: 'margin-state-changed',
+      ...payload,
+      details: Object.entries(payload).map(([name, value]) => ({ name, value })),
+    });
+  });
+
+  it('parses the times of margin calls, and keeps unknown liquidation entries as JSON text', () => {
+    const opened = toAccountEventModel(
+      stored('margin-call-opened', {
+        marginCallId: 'c1',
+        shortfall: '450',
+        asset: 'USDC',
+        deadlineAt: '2026-11-26T12:00:00.000Z',
+        receiptId: '7',
+      }),
+    );
+    expect(opened).toMatchObject({ deadlineAt: new Date('2026-11-26T12:00:00.000Z'), shortfall: '450' });
+    const resolved = toAccountEventModel(
+      stored('margin-call-resolved', { marginCallId: 'c1', status: 'met', resolvedAt: null }),
+    );
+    expect(resolved).toMatchObject({ status: 'met', resolvedAt: null });
+    const step = toAccountEventModel(
+      stored('liquidation-step', { liquidationId: 'l1', step: 3, fills: [{ size: '1' }] }),
+    );
+    expect(step).toMatchObject({
+      liquidationId: 'l1',
+      details: [
+        { name: 'liquidationId', value: 'l1' },
+        { name: 'step', value: '3' },
+        { name: 'fills', value: '[{"size":"1"}]' },
+      ],
+    });
+    expect(toAccountEventModel(stored('liquidation-started', { marginCallId: null }))).toMatchObject({
+      liquidationId: null,
+      expiredMarginCallId: null,
+      triggerReceiptId: null,
+    });
+  });
+
+  it('refuses a payload its kind cannot show (a bug, not input)', () => {
+    expect(() => toAccountEventModel(stored('margin-state-changed', { fromState: 'healthy' }))).toThrow('toState');
+    expect(() =>
+      toAccountEventModel(stored('margin-call-resolved', { marginCallId: 'c1', status: 'lost', resolvedAt: null })),
+    ).toThrow('status');
+  });
+});
+
+describe('authorizationOf (connection_init payload)', () => {
+  it('reads authorization, Authorization or headers.authorization, and nothing else', () => {
+    expect(authorizationOf({ authorization: 'Bearer a' })).toBe('Bearer a');
+    expect(authorizationOf({ Authorization: 'Bearer b' })).toBe('Bearer b');
+    expect(authorizationOf({ headers: { authorization: 'Bearer c' } })).toBe('Bearer c');
+    expect(authorizationOf({ authorization: 42 })).toBeNull();
+    expect(authorizationOf(null)).toBeNull();
+    expect(authorizationOf('Bearer d')).toBeNull();
+  });
+});

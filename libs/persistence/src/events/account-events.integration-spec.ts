@@ -1,0 +1,235 @@
+import { createTestDatabase, type TestDatabase } from '@novation/testing';
+import pg from 'pg';
+import { DataSource } from 'typeorm';
+import { dataSourceOptions, migrateUp } from '../data-source.js';
+import {
+  ACCOUNT_EVENT_CHANNEL,
+  AccountEventError,
+  deleteExpiredAccountEvents,
+  latestAccountEventId,
+  listAccountEvents,
+  loadAccountEvent,
+  loadAccountEvents,
+  recordAccountEvent,
+  type AccountEventDraft,
+  type AccountEventNotification,
+} from './account-events.js';
+
+describe('account events in PostgreSQL', () => {
+  let database: TestDatabase;
+  let dataSource: DataSource;
+  let listener: pg.Client;
+  const notifications: AccountEventNotification[] = [];
+  let waiters: (() => void)[] = [];
+  let firmA: string;
+  let firmB: string;
+  let accountA1: string;
+  let accountA2: string;
+  let accountB: string;
+  let houseAccount: string;
+
+  const nextNotification = async (): Promise<AccountEventNotification> => {
+    while (notifications.length === 0) await new Promise<void>((resolve) => waiters.push(resolve));
+    const first = notifications.shift();
+    if (first === undefined) throw new Error('no notification');
+    return first;
+  };
+
+  const record = (draft: AccountEventDraft) =>
+    dataSource.transaction('READ COMMITTED', (manager) => recordAccountEvent(manager, draft));
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    dataSource = new DataSource({
+      ...dataSourceOptions({
+        database: { url: database.url, poolSizeMax: 5, statementTimeoutMs: 60_000, runMigrationsAtStart: false },
+      }),
+      logging: false,
+    });
+    await dataSource.initialize();
+    await migrateUp(dataSource);
+    await dataSource.query(
+      `INSERT INTO asset (code, name, scale) VALUES ('USDC', 'USD Coin', 6) ON CONFLICT DO NOTHING`,
+    );
+    const firm = async (code: string) =>
+      (
+        (await dataSource.query(`INSERT INTO member_firm (code, name) VALUES ($1, $2) RETURNING id`, [code, code])) as {
+          id: string;
+        }[]
+      )[0]?.id ?? '';
+    const account = async (firmId: string | null, code: string, kind = 'cross', houseRole: string | null = null) =>
+      (
+        (await dataSource.query(
+          `INSERT INTO account (member_firm_id, code, kind, house_role, settlement_asset)
+         VALUES ($1, $2, $3, $4, 'USDC') RETURNING id`,
+          [firmId, code, kind, houseRole],
+        )) as { id: string }[]
+      )[0]?.id ?? '';
+    firmA = await firm('EVENTS-A');
+    firmB = await firm('EVENTS-B');
+    accountA1 = await account(firmA, 'a1');
+    accountA2 = await account(firmA, 'a2');
+    accountB = await account(firmB, 'b1');
+    houseAccount = await account(null, 'events-house', 'house', 'insurance_fund');
+    listener = new pg.Client({ connectionString: database.url });
+    await listener.connect();
+    listener.on('notification', (message) => {
+      if (message.channel !== ACCOUNT_EVENT_CHANNEL || message.payload === undefined) return;
+      notifications.push(JSON.parse(message.payload) as AccountEventNotification);
+      const woken = waiters;
+      waiters = [];
+      for (const wake of woken) wake();
+    });
+    await listener.query(`LISTEN ${ACCOUNT_EVENT_CHANNEL}`);
+  });
+
+  afterAll(async () => {
+    await listener?.end();
+    await dataSource?.destroy();
+    await database?.drop();
+  });
+
+  afterEach(async () => {
+    await dataSource.query(`DELETE FROM account_event`);
+    notifications.length = 0;
+  });
+
+  const stateChanged = (accountId: string, dedupeKey: string): AccountEventDraft => ({
+    accountId,
+    kind: 'margin-state-changed',
+    dedupeKey,
+    payload: { fromState: 'healthy', toState: 'margin_call', equity: '950.5', receiptId: '7' },
+  });
+
+  it('stores the event with the owning firm and announces it after commit', async () => {
+    const recorded = await record(stateChanged(accountA1, 'test:one'));
+    expect(recorded.created).toBe(true);
+    expect(await nextNotification()).toEqual({ id: recorded.id, memberFirmId: firmA });
+    const stored = await loadAccountEvent(dataSource.manager, recorded.id);
+    expect(stored).toMatchObject({
+      id: recorded.id,
+      accountId: accountA1,
+      memberFirmId: firmA,
+      kind: 'margin-state-changed',
+      dedupeKey: 'test:one',
+      payload: { fromState: 'healthy', toState: 'margin_call', equity: '950.5', receiptId: '7' },
+    });
+  });
+
+  it('records the same dedupe key once: the second call returns the first event and announces nothing', async () => {
+    const first = await record(stateChanged(accountA1, 'test:twice'));
+    const second = await record(stateChanged(accountA1, 'test:twice'));
+    const marker = await record(stateChanged(accountA2, 'test:marker'));
+    expect(second).toEqual({ id: first.id, created: false });
+    // Notifications arrive in commit order: the marker directly after the first, nothing in between.
+    expect(await nextNotification()).toEqual({ id: first.id, memberFirmId: firmA });
+    expect(await nextNotification()).toEqual({ id: marker.id, memberFirmId: firmA });
+    const [count] = (await dataSource.query(`SELECT count(*)::int AS count FROM account_event`)) as { count: number }[];
+    expect(count?.count).toBe(2);
+  });
+
+  it('records and announces nothing when the transaction rolls back', async () => {
+    await expect(
+      dataSource.transaction(async (manager) => {
+        await recordAccountEvent(manager, stateChanged(accountA1, 'test:rolled-back'));
+        throw new Error('the change fails after recording its event');
+      }),
+    ).rejects.toThrow('the change fails');
+    const marker = await record(stateChanged(accountB, 'test:after-rollback'));
+    // Had the rolled-back event been announced, its notification would have come first.
+    expect(await nextNotification()).toEqual({ id: marker.id, memberFirmId: firmB });
+    const rows = (await dataSource.query(`SELECT dedupe_key FROM account_event`)) as { dedupe_key: string }[];
+    expect(rows).toEqual([{ dedupe_key: 'test:after-rollback' }]);
+  });
+
+  it('stores a house account event without announcing it (no firm subscribes to it)', async () => {
+    const house = await record(stateChanged(houseAccount, 'test:house'));
+    const marker = await record(stateChanged(accountA1, 'test:after-house'));
+    expect(await nextNotification()).toEqual({ id: marker.id, memberFirmId: firmA });
+    expect((await loadAccountEvent(dataSource.manager, house.id))?.memberFirmId).toBeNull();
+  });
+
+  it('refuses to run outside a transaction, and refuses bad drafts', async () => {
+    await expect(recordAccountEvent(dataSource.manager, stateChanged(accountA1, 'test:no-tx'))).rejects.toThrow(
+      AccountEventError,
+    );
+    await expect(record(stateChanged(accountA1, 'bad key with spaces'))).rejects.toThrow('invalid dedupe key');
+    await expect(record(stateChanged('not-a-uuid', 'test:bad-account'))).rejects.toThrow('invalid account id');
+    await expect(record(stateChanged('00000000-0000-4000-8000-000000000000', 'test:missing-account'))).rejects.toThrow(
+      'not found',
+    );
+    await expect(record({ ...stateChanged(accountA1, 'test:float'), payload: { equity: 950.5 } })).rejects.toThrow(
+      'send amounts as strings',
+    );
+    await expect(
+      record({ ...stateChanged(accountA1, 'test:kind'), kind: 'nonsense' as AccountEventDraft['kind'] }),
+    ).rejects.toThrow('invalid account event kind');
+    await record(stateChanged(accountA1, 'test:shared'));
+    await expect(record({ ...stateChanged(accountA1, 'test:shared'), kind: 'margin-call-opened' })).rejects.toThrow(
+      'already names another account event',
+    );
+    await expect(record(stateChanged(accountA2, 'test:shared'))).rejects.toThrow('already names another');
+    const [count] = (await dataSource.query(`SELECT count(*)::int AS count FROM account_event`)) as { count: number }[];
+    expect(count?.count).toBe(1);
+  });
+
+  it('lists a firm its own events in id order, by account, after a cursor, a page at a time', async () => {
+    const a1First = await record(stateChanged(accountA1, 'test:list-1'));
+    await record(stateChanged(accountB, 'test:list-2'));
+    const a2 = await record(stateChanged(accountA2, 'test:list-3'));
+    const a1Second = await record(stateChanged(accountA1, 'test:list-4'));
+    const ids = async (query: Parameters<typeof listAccountEvents>[1]) =>
+      (await listAccountEvents(dataSource.manager, query)).map((event) => event.id);
+    expect(await ids({ memberFirmId: firmA, limit: 10 })).toEqual([a1First.id, a2.id, a1Second.id]);
+    expect(await ids({ memberFirmId: firmA, limit: 2 })).toEqual([a1First.id, a2.id]);
+    expect(await ids({ memberFirmId: firmA, afterId: a2.id, limit: 10 })).toEqual([a1Second.id]);
+    expect(await ids({ memberFirmId: firmA, accountId: accountA1, limit: 10 })).toEqual([a1First.id, a1Second.id]);
+    // Another firm's account filters to nothing: the firm condition always holds.
+    expect(await ids({ memberFirmId: firmA, accountId: accountB, limit: 10 })).toEqual([]);
+    await expect(listAccountEvents(dataSource.manager, { memberFirmId: firmA, limit: 501 })).rejects.toThrow(
+      AccountEventError,
+    );
+    await expect(
+      listAccountEvents(dataSource.manager, { memberFirmId: firmA, afterId: '-1', limit: 1 }),
+    ).rejects.toThrow('invalid cursor');
+  });
+
+  it('loads events by id in id order, and knows the latest id', async () => {
+    expect(await latestAccountEventId(dataSource.manager)).toMatch(/^[0-9]+$/);
+    const first = await record(stateChanged(accountA1, 'test:load-1'));
+    const second = await record(stateChanged(accountB, 'test:load-2'));
+    const loaded = await loadAccountEvents(dataSource.manager, [second.id, first.id, '999999999']);
+    expect(loaded.map((event) => [event.id, event.memberFirmId])).toEqual([
+      [first.id, firmA],
+      [second.id, firmB],
+    ]);
+    expect(await latestAccountEventId(dataSource.manager)).toBe(second.id);
+    expect(await loadAccountEvents(dataSource.manager, [])).toEqual([]);
+    await expect(loadAccountEvents(dataSource.manager, ['0'])).rejects.toThrow(AccountEventError);
+  });
+
+  it('deletes expired events oldest first, at most one batch per call', async () => {
+    const now = Date.parse('2026-11-25T12:00:00Z');
+    const old1 = await record(stateChanged(accountA1, 'test:old-1'));
+    const old2 = await record(stateChanged(accountA1, 'test:old-2'));
+    const old3 = await record(stateChanged(accountA1, 'test:old-3'));
+    const fresh = await record(stateChanged(accountA1, 'test:fresh'));
+    await dataSource.query(`UPDATE account_event SET created_at = $2 WHERE id = ANY($1::bigint[])`, [
+      [old1.id, old2.id, old3.id],
+      new Date(now - 31 * 86_400_000),
+    ]);
+    await dataSource.query(`UPDATE account_event SET created_at = $2 WHERE id = $1`, [
+      fresh.id,
+      new Date(now - 29 * 86_400_000),
+    ]);
+    const options = { nowEpochMs: now, retentionDays: 30, batchSizeMax: 2 };
+    expect(await deleteExpiredAccountEvents(dataSource.manager, options)).toBe(2);
+    expect(await deleteExpiredAccountEvents(dataSource.manager, options)).toBe(1);
+    expect(await deleteExpiredAccountEvents(dataSource.manager, options)).toBe(0);
+    const left = (await dataSource.query(`SELECT id::text AS id FROM account_event`)) as { id: string }[];
+    expect(left).toEqual([{ id: fresh.id }]);
+    await expect(deleteExpiredAccountEvents(dataSource.manager, { ...options, batchSizeMax: 10_001 })).rejects.toThrow(
+      AccountEventError,
+    );
+  });
+});
