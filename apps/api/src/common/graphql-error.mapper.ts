@@ -6,24 +6,13 @@ import { AuthException, type AuthExceptionCode } from '../auth/auth.exception.js
 import { CollateralException, type CollateralExceptionCode } from '../collateral/collateral.exception.js';
 import { TradingException, type TradingExceptionCode } from '../trading/trading.exception.js';
 import { WhatIfException, type WhatIfExceptionCode } from '../what-if/what-if.exception.js';
+import { InstrumentsException, type InstrumentsExceptionCode } from '../instruments/instruments.exception.js';
+import { StatementsException, type StatementsExceptionCode } from '../statements/statements.exception.js';
+import type { PublicErrorCode } from './error-code.js';
 import { InputException, type InputExceptionCode } from './input.exception.js';
 
-/** Every `extensions.code` a client can receive. */
-export type PublicErrorCode =
-  | 'UNAUTHENTICATED'
-  | 'FORBIDDEN'
-  | 'BAD_USER_INPUT'
-  | 'INVALID_CURSOR'
-  | 'NOT_FOUND'
-  | 'IDEMPOTENCY_KEY_REUSED'
-  | 'INSUFFICIENT_BALANCE'
-  | 'INITIAL_MARGIN_BREACH'
-  | 'ACCOUNT_NOT_ACTIVE'
-  | 'ACCOUNT_UNDER_MARGIN_CALL'
-  | 'MISSING_MARKET_DATA'
-  | 'GRAPHQL_VALIDATION_FAILED'
-  | 'BAD_REQUEST'
-  | 'INTERNAL';
+/** Every `extensions.code` this mapper emits: one list, documented in error-code.ts and the `ErrorCode` enum. */
+export type { PublicErrorCode };
 
 interface PublicError {
   readonly code: PublicErrorCode;
@@ -84,6 +73,8 @@ function publicError(error: GraphQLError): PublicError {
   if (cause instanceof TradingException) return withField(tradingCode(cause.code), cause.message, cause.field);
   if (cause instanceof CollateralException) return withField(collateralCode(cause.code), cause.message, cause.field);
   if (cause instanceof WhatIfException) return withField(whatIfCode(cause.code), cause.message, cause.field);
+  if (cause instanceof StatementsException) return withField(statementsCode(cause.code), cause.message, cause.field);
+  if (cause instanceof InstrumentsException) return withField(instrumentsCode(cause.code), cause.message, cause.field);
   if (cause instanceof InputException) return withField(inputCode(cause.code), cause.message, cause.field);
   if (isMercuriusClientError(cause)) return { code: 'BAD_REQUEST', message: cause.message };
   return { code: 'INTERNAL', message: INTERNAL_MESSAGE };
@@ -160,6 +151,24 @@ function whatIfCode(code: WhatIfExceptionCode): PublicErrorCode {
       return 'BAD_USER_INPUT';
     case 'MISSING_MARKET_DATA':
       return 'MISSING_MARKET_DATA';
+  }
+}
+
+function statementsCode(code: StatementsExceptionCode): PublicErrorCode {
+  switch (code) {
+    case 'NOT_A_MEMBER_FIRM_KEY':
+      return 'FORBIDDEN';
+    case 'ACCOUNT_NOT_FOUND':
+      return 'NOT_FOUND';
+    case 'INVALID_DATE_RANGE':
+      return 'BAD_USER_INPUT';
+  }
+}
+
+function instrumentsCode(code: InstrumentsExceptionCode): PublicErrorCode {
+  switch (code) {
+    case 'INSTRUMENT_NOT_FOUND':
+      return 'NOT_FOUND';
   }
 }
 
