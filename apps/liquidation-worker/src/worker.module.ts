@@ -10,6 +10,7 @@ import {
   RedisModule,
   loggingModule,
 } from '@novation/platform';
+import { LiquidationModule } from './liquidation/liquidation.module.js';
 import { MarginModule } from './margin/margin.module.js';
 import type { MarginPipelineOptions } from './outbox/margin-pipeline.options.js';
 import { SystemProcessor } from './system/system.processor.js';
@@ -38,6 +39,7 @@ export class WorkerModule {
         }),
         BullModule.registerQueue({ name: QueueName.System }),
         MarginModule.register(marginPipeline),
+        LiquidationModule,
       ],
       providers: [SystemProcessor],
     };

@@ -6,6 +6,8 @@ export enum QueueName {
   System = 'system',
   /** Re-margining of accounts after a price move or a periodic sweep; fed by the outbox dispatcher. */
   Margin = 'margin',
+  /** Execution of recorded breaches (one job per liquidation row); fed by the outbox dispatcher. */
+  Liquidation = 'liquidation',
 }
 
 export enum SystemJobName {

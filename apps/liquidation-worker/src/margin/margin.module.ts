@@ -18,7 +18,12 @@ export class MarginModule {
   static register(overrides: Partial<MarginPipelineOptions> = {}): DynamicModule {
     return {
       module: MarginModule,
-      imports: [MetricsModule, BullModule.registerQueue({ name: QueueName.Margin })],
+      imports: [
+        MetricsModule,
+        BullModule.registerQueue({ name: QueueName.Margin }),
+        // The outbox dispatcher also hands recorded breaches to the liquidation queue.
+        BullModule.registerQueue({ name: QueueName.Liquidation }),
+      ],
       providers: [
         { provide: MARGIN_PIPELINE_OPTIONS, useValue: marginPipelineOptions(overrides) },
         MarginMetrics,

@@ -114,7 +114,7 @@ describe('liquidationTransferEntry', () => {
     expect(result.penaltyByAsset['USDC']?.toFixed()).toBe('132.5');
   });
 
-  it('moves the closed contracts to the liquidation account at the execution price', () => {
+  it('closes the account at the execution price and moves the contracts to the liquidation account at mark', () => {
     const result = transferOf(plan(book, d(3000)));
     const rows = (changes: typeof result.accountChanges) =>
       changes.map((change) => [
@@ -130,9 +130,9 @@ describe('liquidationTransferEntry', () => {
       ['member-7', 'BTC-PERP', '80', '50250', '-180'],
     ]);
     expect(rows(result.liquidationAccountChanges)).toEqual([
-      ['house-liquidation', 'SOL-PERP', '25', '99.5', '0'],
-      ['house-liquidation', 'ETH-PERP', '10', '1990', '0'],
-      ['house-liquidation', 'BTC-PERP', '-80', '50250', '0'],
+      ['house-liquidation', 'SOL-PERP', '25', '100', '0'],
+      ['house-liquidation', 'ETH-PERP', '10', '2000', '0'],
+      ['house-liquidation', 'BTC-PERP', '-80', '50000', '0'],
     ]);
   });
 

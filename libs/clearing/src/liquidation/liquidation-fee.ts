@@ -14,7 +14,7 @@ import type { LiquidationClose } from './plan-liquidation-slice.js';
 export interface LiquidationTransferInput {
   /** The account being liquidated. */
   readonly accountId: string;
-  /** The clearinghouse's liquidation account: takes the closed contracts over at the execution price. */
+  /** The clearinghouse's liquidation account: takes the closed contracts over at mark. */
   readonly liquidationAccountId: string;
   /** Receives the penalty. */
   readonly insuranceFundAccountId: string;
@@ -58,8 +58,8 @@ interface AssetTotals {
 }
 
 /**
- * The money of one liquidation step. The closed contracts move to the liquidation account at the execution
- * price (mark moved against the account by the penalty). The account's realised PnL at the execution price
+ * The money of one liquidation step. The account closes at the execution price (mark moved against it by
+ * the penalty); the closed contracts move to the liquidation account at mark. The account's realised PnL at the execution price
  * is split in two, so the penalty is charged exactly once and lands in the insurance fund:
  * - the PnL from the reference price to mark, against the liquidation account (the clearinghouse's side of
  *   the close, as the variation-margin house account is in novation), rounded against the member;
@@ -109,11 +109,15 @@ export function liquidationTransferEntry(input: LiquidationTransferInput): Liqui
       price: close.executionPrice,
       realisedPnl: pnl.minus(penalty),
     });
+    // At mark, not at the execution price: the liquidation account paid (or received) the account's PnL
+    // up to mark in this entry, and the concession below mark went to the insurance fund. Taking the
+    // contracts over at the execution price would let it collect that concession a second time when the
+    // position is next settled at mark.
     liquidationAccountChanges.push({
       accountId: input.liquidationAccountId,
       instrumentId: close.instrumentId,
       quantityChange: closedContracts,
-      price: close.executionPrice,
+      price: close.markPrice,
       realisedPnl: ZERO,
     });
   });

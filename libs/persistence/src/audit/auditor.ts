@@ -57,15 +57,21 @@ export const AUDIT_CHECKS: readonly AuditCheck[] = [
   },
   {
     name: 'position_has_trades',
-    description: 'every non-flat position has at least one trade of its account in its instrument',
+    // Liquidation moves positions without a venue trade: its fills count as the account's trades.
+    description:
+      'every non-flat position has at least one trade (or liquidation fill) of its account in its instrument',
     sql: `SELECT position.account_id, position.instrument_id FROM position
           WHERE position.quantity <> 0 AND NOT EXISTS (
             SELECT 1 FROM trade WHERE trade.instrument_id = position.instrument_id
-              AND (trade.buyer_account_id = position.account_id OR trade.seller_account_id = position.account_id))`,
+              AND (trade.buyer_account_id = position.account_id OR trade.seller_account_id = position.account_id))
+            AND NOT EXISTS (
+            SELECT 1 FROM liquidation_fill fill
+             WHERE fill.instrument_id = position.instrument_id AND fill.account_id = position.account_id)`,
   },
   {
     name: 'position_equals_trades',
-    description: 'every position quantity equals its bought minus sold quantity (until expiry closes it)',
+    description:
+      'every position quantity equals its bought minus sold quantity, liquidation fills included (until expiry closes it)',
     sql: `SELECT position.account_id, position.instrument_id, position.quantity::text AS quantity, net.total::text AS traded
           FROM position
           JOIN instrument ON instrument.id = position.instrument_id AND instrument.status = 'active'
@@ -73,6 +79,7 @@ export const AUDIT_CHECKS: readonly AuditCheck[] = [
             SELECT account_id, instrument_id, sum(quantity) AS total FROM (
               SELECT buyer_account_id AS account_id, instrument_id, quantity FROM trade
               UNION ALL SELECT seller_account_id, instrument_id, -quantity FROM trade
+              UNION ALL SELECT account_id, instrument_id, quantity FROM liquidation_fill
             ) fills GROUP BY account_id, instrument_id
           ) net ON net.account_id = position.account_id AND net.instrument_id = position.instrument_id
           WHERE position.quantity <> coalesce(net.total, 0)`,
@@ -87,6 +94,19 @@ export const AUDIT_CHECKS: readonly AuditCheck[] = [
     description: 'every trade that moved money points at an existing journal entry',
     sql: `SELECT trade.id FROM trade LEFT JOIN journal_entry entry ON entry.id = trade.journal_entry_id
           WHERE trade.journal_entry_id IS NOT NULL AND entry.id IS NULL`,
+  },
+  {
+    name: 'active_liquidation_account_liquidating',
+    description: 'an account with a pending or in-progress liquidation is in the liquidating state',
+    sql: `SELECT liquidation.id, liquidation.account_id, account.margin_state FROM liquidation
+          JOIN account ON account.id = liquidation.account_id
+          WHERE liquidation.status IN ('pending', 'in_progress') AND account.margin_state <> 'liquidating'`,
+  },
+  {
+    name: 'liquidation_step_has_ledger_entry',
+    description: 'every liquidation step that moved money points at an existing journal entry with its key',
+    sql: `SELECT step.id FROM liquidation_step step LEFT JOIN journal_entry entry ON entry.id = step.journal_entry_id
+          WHERE step.journal_entry_id IS NOT NULL AND (entry.id IS NULL OR entry.idempotency_key <> step.idempotency_key)`,
   },
   {
     name: 'one_open_margin_call',

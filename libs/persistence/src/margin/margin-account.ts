@@ -2,7 +2,9 @@ import { Decimal } from '@novation/money';
 import { computeMarginReceipt, type MarginResult } from '@novation/risk';
 import type { DataSource, EntityManager } from 'typeorm';
 import { MarginCallEntity, MarginReceiptEntity } from '../entities/margin.entity.js';
+import { recordMarginStateEvents } from '../events/margin-events.js';
 import { AccountEntity, type AccountMarginState } from '../entities/membership.entity.js';
+import { applyMarginCallDeadline, openLiquidation } from '../liquidation/open-liquidation.js';
 import { buildMarginRequest } from './margin-request-builder.js';
 import { MarginServiceError, assertEpochMs } from './margin-service-error.js';
 import { activeParameterSet } from './parameter-set-body.js';
@@ -35,7 +37,8 @@ export interface ExportedMarginReceipt {
  * Margins an account at `nowEpochMs` in one transaction: locks the account row, builds the request from
  * database state, computes the receipt, stores it, and moves the margin state by compare-and-swap on
  * margin_state_version:
- * - below MM: any state -> liquidating (creating the liquidation job is the liquidation service's work);
+ * - below MM, or a margin call past its deadline: -> liquidating, with the liquidation row and its outbox
+ *   event (libs/persistence/src/liquidation/open-liquidation.ts) in the same transaction;
  * - below IM: healthy -> margin_call, with one open margin call (shortfall IM - equity for IM);
  * - healthy: margin_call -> healthy, the open call marked 'met'.
  * 'liquidating' is left only by the liquidation process, never by a margin run.
@@ -56,7 +59,14 @@ export async function marginAccount(
     const receiptId = await storeReceipt(manager, accountId, receipt);
     const { result } = receipt;
     const previousState = account.marginState;
-    const newState = nextMarginState(previousState, result.status);
+    // A margin call past its deadline liquidates even above MM (issue 6 §4).
+    const newState = await applyMarginCallDeadline(
+      manager,
+      accountId,
+      previousState,
+      nextMarginState(previousState, result.status),
+      nowEpochMs,
+    );
     let marginCallId: string | undefined;
     if (newState !== previousState) {
       await compareAndSwapMarginState(manager, account, newState);
@@ -84,6 +94,12 @@ export async function marginAccount(
         marginCallId = metRows[0]?.id;
       }
     }
+    // The breach (liquidation row + outbox event) commits with the move to 'liquidating', or not at all.
+    if (newState === 'liquidating' && previousState !== 'liquidating') {
+      await openLiquidation(manager, { accountId, receiptId, nowEpochMs });
+    }
+    // Announced to the owner's API subscriptions at commit; nothing if the run rolls back.
+    await recordMarginStateEvents(manager, { accountId, receiptId, result, previousState, newState, marginCallId });
     return { receiptId, result, previousState, newState, ...(marginCallId === undefined ? {} : { marginCallId }) };
   });
 }

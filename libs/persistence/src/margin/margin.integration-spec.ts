@@ -256,6 +256,54 @@ describe('margin accounts from database state', () => {
     const stays = await marginAccount(dataSource, long, t4);
     expect(stays).toMatchObject({ previousState: 'liquidating', newState: 'liquidating' });
     await markPrice('BTC-PERP', '100000', T0 + 5 * HOUR);
+
+    // Each state change recorded one account event (and the call its own two), none for the runs that changed
+    // nothing (liquidation events are the liquidation tests' business); equity 12,000 + 5 x (mark - 100,000), IM 2% and MM 1% of 5 x mark.
+    const events = (await dataSource.query(
+      `SELECT kind, dedupe_key, payload FROM account_event WHERE account_id = $1 AND kind LIKE 'margin-%' ORDER BY id`,
+      [long],
+    )) as { kind: string; dedupe_key: string; payload: Record<string, unknown> }[];
+    const callId = called.marginCallId as string;
+    expect(events).toEqual([
+      {
+        kind: 'margin-state-changed',
+        dedupe_key: `margin-state:${called.receiptId}`,
+        payload: {
+          fromState: 'healthy',
+          toState: 'margin_call',
+          marginAsset: 'USDC',
+          equity: '9500',
+          initialMargin: '9950',
+          maintenanceMargin: '4975',
+          receiptId: called.receiptId,
+        },
+      },
+      {
+        kind: 'margin-call-opened',
+        dedupe_key: `margin-call-opened:${callId}`,
+        payload: {
+          marginCallId: callId,
+          shortfall: '450',
+          asset: 'USDC',
+          deadlineAt: new Date(t1 + 24 * HOUR).toISOString(),
+          receiptId: called.receiptId,
+        },
+      },
+      expect.objectContaining({
+        kind: 'margin-state-changed',
+        payload: expect.objectContaining({ fromState: 'margin_call', toState: 'healthy', equity: '12000' }),
+      }),
+      {
+        kind: 'margin-call-resolved',
+        dedupe_key: `margin-call-resolved:${callId}`,
+        payload: { marginCallId: callId, status: 'met', resolvedAt: new Date(t2).toISOString() },
+      },
+      expect.objectContaining({
+        kind: 'margin-state-changed',
+        dedupe_key: `margin-state:${liquidating.receiptId}`,
+        payload: expect.objectContaining({ toState: 'liquidating', equity: '4500', maintenanceMargin: '4925' }),
+      }),
+    ]);
   });
 
   it('refuses with MISSING_MARKET_DATA naming the instrument, and changes nothing', async () => {

@@ -1,6 +1,7 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
-export type OutboxEventKind = 'margin-check';
+/** 'liquidation': a recorded breach (liquidation row) to execute; see libs/persistence/src/liquidation. */
+export type OutboxEventKind = 'margin-check' | 'liquidation';
 
 export type OutboxEventStatus = 'pending' | 'enqueued' | 'done' | 'failed';
 

@@ -1,0 +1,8 @@
+export { executeLiquidationStep, liquidationStepKey } from './execute-liquidation-step.js';
+export type { LiquidationStepOutcome } from './execute-liquidation-step.js';
+export { ADL_CANDIDATES_MAX } from './cover-liquidation-deficit.js';
+export { LiquidationError } from './liquidation-error.js';
+export type { LiquidationErrorCode } from './liquidation-error.js';
+export { LIQUIDATION_STEPS_MAX } from './liquidation-store.js';
+export { applyMarginCallDeadline, liquidationDedupeKey, openLiquidation } from './open-liquidation.js';
+export type { LiquidationOutboxPayload, OpenedLiquidation } from './open-liquidation.js';

@@ -1,0 +1,205 @@
+import { applyFill, type ClearingPosition } from '@novation/clearing';
+import type { Instrument } from '@novation/instruments';
+import { Decimal } from '@novation/money';
+import type { EntityManager } from 'typeorm';
+import type { HouseRole } from '../entities/membership.entity.js';
+import type { LiquidationStatus } from '../entities/margin.entity.js';
+import { LiquidationError } from './liquidation-error.js';
+
+/** Most steps one liquidation may take: a liquidation that has not finished by then is stuck, not slow. */
+export const LIQUIDATION_STEPS_MAX = 10_000;
+
+export interface LockedLiquidation {
+  readonly id: string;
+  readonly accountId: string;
+  readonly marginCallId: string | null;
+  readonly status: LiquidationStatus;
+  readonly nextStepAt: Date | null;
+}
+
+/** Who took part in a position change: stored with the fill, read by the auditor. */
+export type LiquidationFillRole = 'liquidated' | 'liquidation_account' | 'adl_counterparty';
+
+/** One position change a liquidation made, to store once its step row exists. */
+export interface LiquidationFillRecord {
+  readonly accountId: string;
+  readonly instrumentId: string;
+  readonly role: LiquidationFillRole;
+  /** Signed change of the position. */
+  readonly quantity: Decimal;
+  readonly price: Decimal;
+}
+
+export interface LockedPosition {
+  readonly accountId: string;
+  readonly instrumentId: string;
+  readonly position: ClearingPosition;
+  readonly version: string;
+}
+
+/** The liquidation row, locked FOR UPDATE: one step of a liquidation runs at a time. */
+export async function lockLiquidation(manager: EntityManager, liquidationId: string): Promise<LockedLiquidation> {
+  const rows: {
+    id: string;
+    account_id: string;
+    margin_call_id: string | null;
+    status: LiquidationStatus;
+    next_step_at: Date | null;
+  }[] = await manager.query(
+    `SELECT id, account_id, margin_call_id, status, next_step_at FROM liquidation WHERE id = $1 FOR UPDATE`,
+    [liquidationId],
+  );
+  const row = rows[0];
+  if (row === undefined) throw new LiquidationError('UNKNOWN_LIQUIDATION', `no liquidation ${liquidationId}`);
+  return {
+    id: row.id,
+    accountId: row.account_id,
+    marginCallId: row.margin_call_id,
+    status: row.status,
+    nextStepAt: row.next_step_at === null ? null : new Date(row.next_step_at),
+  };
+}
+
+/** The number the next step of a liquidation takes (1 for the first). */
+export async function nextStepNumber(manager: EntityManager, liquidationId: string): Promise<number> {
+  const [row] = (await manager.query(
+    `SELECT coalesce(max(step_number), 0)::int AS last FROM liquidation_step WHERE liquidation_id = $1`,
+    [liquidationId],
+  )) as { last: number }[];
+  const next = (row?.last ?? 0) + 1;
+  if (next > LIQUIDATION_STEPS_MAX) {
+    throw new LiquidationError(
+      'TOO_MANY_STEPS',
+      `liquidation ${liquidationId} has taken ${LIQUIDATION_STEPS_MAX} steps`,
+    );
+  }
+  return next;
+}
+
+/** The clearinghouse's house account of `role` (one per role, unique index). */
+export async function houseAccountId(manager: EntityManager, role: HouseRole): Promise<string> {
+  const rows: { id: string }[] = await manager.query(`SELECT id FROM account WHERE house_role = $1`, [role]);
+  const id = rows[0]?.id;
+  if (id === undefined) throw new LiquidationError('MISSING_HOUSE_ACCOUNT', `no house account ${role}`);
+  return id;
+}
+
+/** An account's ledger balance of one asset (0 without postings). */
+export async function balanceOf(manager: EntityManager, accountId: string, asset: string): Promise<Decimal> {
+  const rows: { balance: string }[] = await manager.query(
+    `SELECT balance::text AS balance FROM account_balance WHERE account_id = $1 AND asset = $2`,
+    [accountId, asset],
+  );
+  return new Decimal(rows[0]?.balance ?? '0');
+}
+
+/** Creates the position row if missing (flat), then locks it FOR UPDATE on the writing transaction. */
+export async function lockPosition(
+  manager: EntityManager,
+  accountId: string,
+  instrumentId: string,
+): Promise<LockedPosition> {
+  await manager.query(
+    `INSERT INTO position (account_id, instrument_id) VALUES ($1, $2) ON CONFLICT (account_id, instrument_id) DO NOTHING`,
+    [accountId, instrumentId],
+  );
+  const rows: { quantity: string; average_entry_price: string | null; realised_pnl: string; version: string }[] =
+    await manager.query(
+      `SELECT quantity::text AS quantity, average_entry_price::text AS average_entry_price,
+              realised_pnl::text AS realised_pnl, version::text AS version
+         FROM position WHERE account_id = $1 AND instrument_id = $2 FOR UPDATE`,
+      [accountId, instrumentId],
+    );
+  const row = rows[0];
+  if (row === undefined) throw new LiquidationError('MISSING_POSITION', `no position ${accountId}/${instrumentId}`);
+  return {
+    accountId,
+    instrumentId,
+    version: row.version,
+    position: {
+      quantity: new Decimal(row.quantity),
+      averageEntryPrice: row.average_entry_price === null ? null : new Decimal(row.average_entry_price),
+      realisedPnl: new Decimal(row.realised_pnl),
+    },
+  };
+}
+
+/**
+ * Applies one liquidation fill to a locked position (applyFill of libs/clearing) and writes it by
+ * compare-and-swap on its version. `postedPnl` is what the ledger entry of the fill posted for this
+ * account: it, not the exact unrounded PnL, is added to the position's realised PnL. Returns the exact
+ * PnL the fill realised.
+ */
+export async function applyLiquidationFill(
+  manager: EntityManager,
+  locked: LockedPosition,
+  instrument: Instrument,
+  change: { readonly quantity: Decimal; readonly price: Decimal; readonly postedPnl: Decimal },
+  nowEpochMs: number,
+): Promise<Decimal> {
+  const result = applyFill(
+    locked.position,
+    { side: change.quantity.isNegative() ? 'sell' : 'buy', quantity: change.quantity.abs(), price: change.price },
+    instrument,
+  );
+  const next = result.position;
+  const [, affected] = (await manager.query(
+    `UPDATE position SET quantity = $3, average_entry_price = $4, realised_pnl = $5, version = version + 1,
+            updated_at = $6
+      WHERE account_id = $1 AND instrument_id = $2 AND version = $7`,
+    [
+      locked.accountId,
+      locked.instrumentId,
+      next.quantity.toFixed(),
+      next.averageEntryPrice === null || next.quantity.isZero() ? null : next.averageEntryPrice.toFixed(),
+      locked.position.realisedPnl.plus(change.postedPnl).toFixed(),
+      new Date(nowEpochMs),
+      locked.version,
+    ],
+  )) as [unknown, number];
+  if (affected !== 1) {
+    throw new LiquidationError('MISSING_POSITION', `position ${locked.accountId}/${locked.instrumentId} changed`);
+  }
+  return result.realisedPnl;
+}
+
+/** Stores one executed step; its unique (liquidation, number) and idempotency key refuse a second copy. */
+export async function insertLiquidationStep(
+  manager: EntityManager,
+  step: {
+    readonly liquidationId: string;
+    readonly stepNumber: number;
+    readonly kind: 'slice' | 'final';
+    readonly idempotencyKey: string;
+    readonly receiptId: string;
+    readonly journalEntryId: string | null;
+    readonly details: unknown;
+    readonly nowEpochMs: number;
+  },
+  fills: readonly LiquidationFillRecord[],
+): Promise<string> {
+  const [row] = (await manager.query(
+    `INSERT INTO liquidation_step (liquidation_id, step_number, kind, idempotency_key, receipt_id, journal_entry_id,
+                                   details, executed_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8) RETURNING id::text AS id`,
+    [
+      step.liquidationId,
+      step.stepNumber,
+      step.kind,
+      step.idempotencyKey,
+      step.receiptId,
+      step.journalEntryId,
+      JSON.stringify(step.details),
+      new Date(step.nowEpochMs),
+    ],
+  )) as { id: string }[];
+  if (row === undefined) throw new Error(`liquidation step ${step.idempotencyKey} not inserted`);
+  for (const fill of fills) {
+    await manager.query(
+      `INSERT INTO liquidation_fill (liquidation_step_id, account_id, instrument_id, role, quantity, price)
+       VALUES ($1, $2, $3, $4, $5, $6)`,
+      [row.id, fill.accountId, fill.instrumentId, fill.role, fill.quantity.toFixed(), fill.price.toFixed()],
+    );
+  }
+  return row.id;
+}

@@ -1,0 +1,530 @@
+import { Decimal } from '@novation/money';
+import { createTestDatabase, type TestDatabase } from '@novation/testing';
+import { DataSource } from 'typeorm';
+import { auditInvariants } from '../audit/auditor.js';
+import { requestWithdrawal } from '../collateral/collateral-operations.js';
+import { dataSourceOptions, migrateUp } from '../data-source.js';
+import { LiquidationEntity, MarginCallEntity } from '../entities/margin.entity.js';
+import { AccountEntity, MemberFirmEntity } from '../entities/membership.entity.js';
+import { InstrumentEntity, VenueEntity } from '../entities/reference-data.entity.js';
+import { postJournalEntry } from '../ledger.js';
+import { ensureDemoParameterSet } from '../margin/demo-parameter-set.js';
+import { marginAccount } from '../margin/margin-account.js';
+import type { LiquidationParameters } from '../margin/parameter-set-body.js';
+import { seedDemoMarket } from '../seed/demo-market.js';
+import { executeLiquidationStep, type LiquidationStepOutcome } from './execute-liquidation-step.js';
+import { LiquidationError } from './liquidation-error.js';
+
+const SEED_TIME = new Date('2026-11-25T12:00:00Z');
+const HOUR = 3_600_000;
+const T0 = SEED_TIME.getTime() + HOUR;
+const d = (value: string | number): Decimal => new Decimal(value);
+
+describe('liquidation execution in PostgreSQL', () => {
+  let database: TestDatabase;
+  let dataSource: DataSource;
+  let venueId: string;
+  let custodyId: string;
+  const house = new Map<string, string>();
+  const instrumentIds = new Map<string, string>();
+  let tradeCount = 0;
+  let firmCount = 0;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    dataSource = new DataSource({
+      ...dataSourceOptions({
+        database: { url: database.url, poolSizeMax: 5, statementTimeoutMs: 60_000, runMigrationsAtStart: false },
+      }),
+      logging: false,
+    });
+    await dataSource.initialize();
+    await migrateUp(dataSource);
+    await seedDemoMarket(dataSource, SEED_TIME);
+    await dataSource.transaction((manager) => ensureDemoParameterSet(manager, SEED_TIME.getTime()));
+    venueId = (await dataSource.manager.findOneByOrFail(VenueEntity, { code: 'DEMO' })).id;
+    for (const account of await dataSource.manager.findBy(AccountEntity, { kind: 'house' })) {
+      house.set(account.houseRole as string, account.id);
+    }
+    custodyId = house.get('custody') as string;
+    for (const instrument of await dataSource.manager.find(InstrumentEntity)) {
+      instrumentIds.set(instrument.symbol, instrument.id);
+    }
+    for (const [underlying, price] of [
+      ['BTC-USD', '98500'],
+      ['ETH-USD', '3940'],
+    ]) {
+      await dataSource.query(
+        `INSERT INTO index_price (underlying, price, observed_at, source) VALUES ($1, $2, $3, 'test')`,
+        [underlying, price, new Date(T0 - 60_000)],
+      );
+    }
+    // Entries at 100,000 and 4,000 (the positions are written directly below); marks 1.5% lower.
+    await markPrice('BTC-PERP', '98500');
+    await markPrice('ETH-PERP', '3940');
+  });
+
+  afterEach(async () => {
+    expect(await auditInvariants(dataSource)).toEqual([]);
+  });
+
+  afterAll(async () => {
+    await dataSource?.destroy();
+    await database?.drop();
+  });
+
+  async function markPrice(symbol: string, price: string): Promise<void> {
+    await dataSource.query(
+      `INSERT INTO mark_price (instrument_id, price, observed_at, source) VALUES ($1, $2, $3, 'test')`,
+      [instrumentIds.get(symbol), price, new Date(T0 - 60_000)],
+    );
+  }
+
+  async function setLiquidationParameters(parameters: LiquidationParameters): Promise<void> {
+    await dataSource.query(`UPDATE risk_parameter_set SET body = jsonb_set(body, '{liquidation}', $1::jsonb)`, [
+      JSON.stringify(parameters),
+    ]);
+  }
+
+  async function transfer(key: string, from: string, to: string, amount: Decimal): Promise<void> {
+    if (amount.isZero()) return;
+    await dataSource.transaction((manager) =>
+      postJournalEntry(manager, {
+        idempotencyKey: key,
+        kind: 'test',
+        description: 'test transfer',
+        postings: [
+          { accountId: to, asset: 'USDC', amount },
+          { accountId: from, asset: 'USDC', amount: amount.negated() },
+        ],
+      }),
+    );
+  }
+
+  async function balance(accountId: string): Promise<Decimal> {
+    const rows: { balance: string }[] = await dataSource.query(
+      `SELECT balance::text AS balance FROM account_balance WHERE account_id = $1 AND asset = 'USDC'`,
+      [accountId],
+    );
+    return d(rows[0]?.balance ?? '0');
+  }
+
+  /** Moves money between the custody and a house account so that it holds exactly `amount`. */
+  async function setHouseBalance(role: string, amount: string, key: string): Promise<void> {
+    const accountId = house.get(role) as string;
+    const difference = d(amount).minus(await balance(accountId));
+    if (difference.isNegative()) await transfer(key, accountId, custodyId, difference.negated());
+    else await transfer(key, custodyId, accountId, difference);
+  }
+
+  async function firm(code: string): Promise<string> {
+    firmCount += 1;
+    const saved = await dataSource.manager.save(
+      MemberFirmEntity,
+      dataSource.manager.create(MemberFirmEntity, { code: `${code}${firmCount}`, name: code }),
+    );
+    return saved.id;
+  }
+
+  /** A cross USDC account of `firmId` (a new firm when absent) funded with `usdc`. */
+  async function fundedAccount(code: string, usdc: string, firmId?: string): Promise<string> {
+    const account = await dataSource.manager.save(
+      AccountEntity,
+      dataSource.manager.create(AccountEntity, {
+        memberFirmId: firmId ?? (await firm(code)),
+        code,
+        kind: 'cross',
+        houseRole: null,
+        settlementAsset: 'USDC',
+        isolatedInstrumentId: null,
+      }),
+    );
+    await transfer(`test:fund:${account.id}`, custodyId, account.id, d(usdc));
+    return account.id;
+  }
+
+  /** A venue trade and the positions it opens (both accounts flat before), entry at the trade price. */
+  async function openPositions(buyer: string, seller: string, symbol: string, quantity: string, price: string) {
+    tradeCount += 1;
+    const instrumentId = instrumentIds.get(symbol);
+    const [trade] = (await dataSource.query(
+      `INSERT INTO trade (venue_id, venue_trade_id, instrument_id, buyer_account_id, seller_account_id, quantity, price,
+                          buyer_fee, seller_fee, executed_at, payload_hash)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, 0, 0, $8, repeat('0', 64)) RETURNING id`,
+      [venueId, `liq-test-${tradeCount}`, instrumentId, buyer, seller, quantity, price, new Date(T0 - HOUR)],
+    )) as { id: string }[];
+    for (const [accountId, signed] of [
+      [buyer, d(quantity)],
+      [seller, d(quantity).negated()],
+    ] as const) {
+      await dataSource.query(
+        `INSERT INTO position (account_id, instrument_id, quantity, average_entry_price, last_trade_id)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (account_id, instrument_id) DO UPDATE SET quantity = position.quantity + excluded.quantity`,
+        [accountId, instrumentId, signed.toFixed(), price, trade?.id],
+      );
+    }
+  }
+
+  async function position(accountId: string, symbol: string): Promise<string> {
+    const rows: { quantity: string }[] = await dataSource.query(
+      `SELECT quantity::text AS quantity FROM position WHERE account_id = $1 AND instrument_id = $2`,
+      [accountId, instrumentIds.get(symbol)],
+    );
+    return d(rows[0]?.quantity ?? '0').toFixed();
+  }
+
+  async function liquidationOf(accountId: string): Promise<LiquidationEntity> {
+    return dataSource.manager.findOneOrFail(LiquidationEntity, {
+      where: { accountId },
+      order: { createdAt: 'DESC' },
+    });
+  }
+
+  /** Runs steps one cool-down apart until the liquidation ends; returns every outcome. */
+  async function runToCompletion(liquidationId: string, startMs: number): Promise<LiquidationStepOutcome[]> {
+    const outcomes: LiquidationStepOutcome[] = [];
+    let now = startMs;
+    for (let guard = 0; guard < 50; guard += 1) {
+      const outcome = await executeLiquidationStep(dataSource, liquidationId, now);
+      outcomes.push(outcome);
+      if (outcome.status === 'completed' || outcome.status === 'finished') return outcomes;
+      now = outcome.nextStepAtEpochMs ?? now;
+    }
+    throw new Error('liquidation did not end within 50 steps');
+  }
+
+  async function stepRows(liquidationId: string) {
+    return (await dataSource.query(
+      `SELECT step_number, kind, idempotency_key, details FROM liquidation_step WHERE liquidation_id = $1
+        ORDER BY step_number`,
+      [liquidationId],
+    )) as { step_number: number; kind: string; idempotency_key: string; details: Record<string, unknown> }[];
+  }
+
+  it('records the breach with its outbox event in the margin run, then liquidates in slices to healthy', async () => {
+    await setLiquidationParameters({
+      penaltyFraction: '0.001',
+      maxSliceFraction: '0.5',
+      coolDownMs: 1_000,
+      deficitMode: 'default-waterfall',
+    });
+    const long = await fundedAccount('LONG', '12000');
+    const short = await fundedAccount('SHORT', '100000');
+    await openPositions(long, short, 'BTC-PERP', '5', '100000');
+    const insuranceBefore = await balance(house.get('insurance_fund') as string);
+    const liquidationAccountBefore = await balance(house.get('liquidation') as string);
+
+    // Equity 12,000 - 5 x 1,500 = 4,500 < MM 1% x 492,500 = 4,925.
+    const breach = await marginAccount(dataSource, long, T0);
+    expect(breach).toMatchObject({ previousState: 'healthy', newState: 'liquidating' });
+    const liquidation = await liquidationOf(long);
+    expect(liquidation).toMatchObject({ status: 'pending', triggerReceiptId: breach.receiptId, marginCallId: null });
+    const events: { kind: string; dedupe_key: string; payload: unknown; status: string }[] = await dataSource.query(
+      `SELECT kind, dedupe_key, payload, status FROM outbox_event WHERE kind = 'liquidation'`,
+    );
+    expect(events).toEqual([
+      {
+        kind: 'liquidation',
+        dedupe_key: `liquidation-${liquidation.id}`,
+        payload: { liquidationId: liquidation.id, accountId: long },
+        status: 'pending',
+      },
+    ]);
+    // A second margin run while liquidating opens nothing more.
+    await marginAccount(dataSource, long, T0 + 1);
+    expect(await dataSource.manager.countBy(LiquidationEntity, { accountId: long })).toBe(1);
+    // While liquidating, nothing is withdrawn.
+    await expect(
+      requestWithdrawal(dataSource, {
+        accountId: long,
+        asset: 'USDC',
+        amount: '1',
+        idempotencyKey: 'liq-test-withdrawal',
+        nowEpochMs: T0 + 2,
+      }),
+    ).rejects.toMatchObject({ code: 'ACCOUNT_UNDER_MARGIN_CALL' });
+
+    // Step 1: shortfall IM 9,850 - 4,500 = 5,350 at 1,970 of IM per contract needs 2.716, capped at half
+    // of 5 = 2.5, sold at 98,500 x 0.999 = 98,401.5. PnL at mark 2.5 x -1,500 = -3,750 (to the liquidation
+    // account), penalty 2.5 x 98.5 = 246.25 (to the insurance fund): the account pays 3,996.25.
+    const first = await executeLiquidationStep(dataSource, liquidation.id, T0 + 1_000);
+    expect(first).toEqual({
+      liquidationId: liquidation.id,
+      accountId: long,
+      status: 'slice',
+      stepNumber: 1,
+      nextStepAtEpochMs: T0 + 2_000,
+    });
+    expect((await balance(long)).toFixed()).toBe('8003.75');
+    expect((await balance(house.get('insurance_fund') as string)).minus(insuranceBefore).toFixed()).toBe('246.25');
+    expect((await balance(house.get('liquidation') as string)).minus(liquidationAccountBefore).toFixed()).toBe('3750');
+    expect(await position(long, 'BTC-PERP')).toBe('2.5');
+    const [entry] = (await dataSource.query(`SELECT kind FROM journal_entry WHERE idempotency_key = $1`, [
+      `liq-${liquidation.id}-step-1`,
+    ])) as { kind: string }[];
+    expect(entry?.kind).toBe('liquidation');
+
+    // Redelivered within the cool-down: a no-op.
+    const again = await executeLiquidationStep(dataSource, liquidation.id, T0 + 1_500);
+    expect(again).toMatchObject({ status: 'waiting', stepNumber: null, nextStepAtEpochMs: T0 + 2_000 });
+    expect((await balance(long)).toFixed()).toBe('8003.75');
+
+    // Step 2 (equity 4,253.75 < IM 4,925): 671.25 / 1,970 -> 0.341; penalty 33.5885, PnL -511.5.
+    // Step 3 (equity 4,220.1615 < IM 4,253.23): 33.0685 / 1,970 -> 0.017; penalty 1.6745, PnL -25.5.
+    // Step 4 (equity 4,218.487 < IM 4,219.74): one lot of 0.001; penalty 0.0985, PnL -1.5.
+    // Then equity 4,218.3885 >= IM 2% x 2.141 x 98,500 = 4,217.77: healthy, step 5 completes.
+    const rest = await runToCompletion(liquidation.id, T0 + 2_000);
+    expect(rest.map((outcome) => [outcome.status, outcome.stepNumber])).toEqual([
+      ['slice', 2],
+      ['slice', 3],
+      ['slice', 4],
+      ['completed', 5],
+    ]);
+    expect(await position(long, 'BTC-PERP')).toBe('2.141');
+    expect((await balance(long)).toFixed()).toBe('7429.8885');
+    // Penalties 246.25 + 33.5885 + 1.6745 + 0.0985 = 281.6115.
+    expect((await balance(house.get('insurance_fund') as string)).minus(insuranceBefore).toFixed()).toBe('281.6115');
+    const steps = await stepRows(liquidation.id);
+    expect(steps.map((step) => [step.step_number, step.kind, step.idempotency_key])).toEqual(
+      [1, 2, 3, 4, 5].map((n) => [n, n === 5 ? 'final' : 'slice', `liq-${liquidation.id}-step-${n}`]),
+    );
+    expect(steps[1]?.details['closes']).toEqual([
+      expect.objectContaining({ closeQuantity: '-0.341', executionPrice: '98401.5', penalty: '33.5885' }),
+    ]);
+    expect(await liquidationOf(long)).toMatchObject({ status: 'completed' });
+    expect((await dataSource.manager.findOneByOrFail(AccountEntity, { id: long })).marginState).toBe('healthy');
+    const accountEvents: { kind: string }[] = await dataSource.query(
+      `SELECT kind FROM account_event WHERE account_id = $1 AND kind LIKE 'liquidation-%' ORDER BY id`,
+      [long],
+    );
+    expect(accountEvents.map((event) => event.kind)).toEqual([
+      'liquidation-started',
+      'liquidation-step',
+      'liquidation-step',
+      'liquidation-step',
+      'liquidation-step',
+      'liquidation-completed',
+    ]);
+
+    // Redelivered after the end: a no-op.
+    const finished = await executeLiquidationStep(dataSource, liquidation.id, T0 + 60_000);
+    expect(finished).toMatchObject({ status: 'finished', stepNumber: null });
+    expect(await stepRows(liquidation.id)).toHaveLength(5);
+  });
+
+  it('liquidates a margin call past its deadline, and marks the call liquidated', async () => {
+    await setLiquidationParameters({
+      penaltyFraction: '0',
+      maxSliceFraction: '1',
+      coolDownMs: 0,
+      deficitMode: 'default-waterfall',
+    });
+    // Equity 15,000 - 7,500 = 7,500: below IM 9,850, above MM 4,925.
+    const called = await fundedAccount('CALLED', '15000');
+    await openPositions(called, await fundedAccount('CALLEDSHORT', '100000'), 'BTC-PERP', '5', '100000');
+    const first = await marginAccount(dataSource, called, T0);
+    expect(first.newState).toBe('margin_call');
+    const beforeDeadline = await marginAccount(dataSource, called, T0 + 24 * HOUR - 1);
+    expect(beforeDeadline.newState).toBe('margin_call');
+    const afterDeadline = await marginAccount(dataSource, called, T0 + 24 * HOUR);
+    expect(afterDeadline).toMatchObject({ previousState: 'margin_call', newState: 'liquidating' });
+    const liquidation = await liquidationOf(called);
+    expect(liquidation.marginCallId).toBe(first.marginCallId);
+
+    // No penalty: 2,350 / 1,970 -> 1.193 closed at mark, then equity 7,500 >= IM 2% x 3.807 x 98,500 = 7,499.79.
+    const outcomes = await runToCompletion(liquidation.id, T0 + 24 * HOUR);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['slice', 'completed']);
+    expect(await position(called, 'BTC-PERP')).toBe('3.807');
+    expect(
+      (await dataSource.manager.findOneByOrFail(MarginCallEntity, { id: first.marginCallId as string })).status,
+    ).toBe('liquidated');
+    expect((await dataSource.manager.findOneByOrFail(AccountEntity, { id: called })).marginState).toBe('healthy');
+  });
+
+  it('covers a deficit from the insurance fund', async () => {
+    await setLiquidationParameters({
+      penaltyFraction: '0.001',
+      maxSliceFraction: '1',
+      coolDownMs: 0,
+      deficitMode: 'default-waterfall',
+    });
+    await setHouseBalance('insurance_fund', '10000', 'test:insurance:1');
+    // Equity 6,000 - 7,500 = -1,500. All 5 sold at 98,401.5: the account pays 7,500 + 492.5 = 7,992.5 and
+    // ends at -1,992.5; the fund (10,000 + 492.5) pays it.
+    const bankrupt = await fundedAccount('BANKRUPT', '6000');
+    await openPositions(bankrupt, await fundedAccount('BANKSHORT', '100000'), 'BTC-PERP', '5', '100000');
+    await marginAccount(dataSource, bankrupt, T0);
+    const liquidation = await liquidationOf(bankrupt);
+    const outcomes = await runToCompletion(liquidation.id, T0);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['slice', 'completed']);
+    expect((await balance(bankrupt)).toFixed()).toBe('0');
+    expect((await balance(house.get('insurance_fund') as string)).toFixed()).toBe('8500');
+    expect((await liquidationOf(bankrupt)).deficit.toFixed()).toBe('1992.5');
+    const [final] = (await stepRows(liquidation.id)).slice(-1);
+    expect(final?.details).toMatchObject({ deficit: '1992.5', uncovered: '0', newState: 'healthy' });
+    const [cover] = (await dataSource.query(
+      `SELECT posting.amount::text AS amount FROM posting JOIN journal_entry entry ON entry.id = posting.journal_entry_id
+        WHERE entry.idempotency_key = $1 AND posting.account_id = $2`,
+      [`liq-${liquidation.id}-step-2-deficit:insurance`, bankrupt],
+    )) as { amount: string }[];
+    expect(d(cover?.amount ?? '0').toFixed()).toBe('1992.5');
+    expect((await dataSource.manager.findOneByOrFail(AccountEntity, { id: bankrupt })).marginState).toBe('healthy');
+  });
+
+  it('beyond the insurance fund, runs the default waterfall in order, the members pro rata', async () => {
+    await setLiquidationParameters({
+      penaltyFraction: '0.001',
+      maxSliceFraction: '1',
+      coolDownMs: 0,
+      deficitMode: 'default-waterfall',
+    });
+    // Deficit 1,992.5 as above. Fund 7.5 + 492.5 penalty = 500; defaulter's other account 300; its default
+    // fund share 200; CCP capital 400; the rest 592.5 from members contributing 1,000 and 3,000: 148.125
+    // and 444.375.
+    await setHouseBalance('insurance_fund', '7.5', 'test:insurance:2');
+    await setHouseBalance('ccp_capital', '400', 'test:ccp:2');
+    const defaulterFirm = await firm('DEFAULTER');
+    const defaulter = await fundedAccount('DEFAULTER', '6000', defaulterFirm);
+    const defaulterSpare = await fundedAccount('SPARE', '300', defaulterFirm);
+    const memberOne = await firm('MEMBERONE');
+    const memberTwo = await firm('MEMBERTWO');
+    const defaultFund = house.get('default_fund') as string;
+    for (const [firmId, amount] of [
+      [defaulterFirm, '200'],
+      [memberOne, '1000'],
+      [memberTwo, '3000'],
+    ] as const) {
+      await dataSource.transaction(async (manager) => {
+        const posted = await postJournalEntry(manager, {
+          idempotencyKey: `test:default-fund:${firmId}`,
+          kind: 'default_fund_contribution',
+          description: 'test contribution',
+          postings: [
+            { accountId: defaultFund, asset: 'USDC', amount: d(amount) },
+            { accountId: custodyId, asset: 'USDC', amount: d(amount).negated() },
+          ],
+        });
+        await manager.query(
+          `INSERT INTO default_fund_contribution (posting_id, member_firm_id)
+           SELECT id, $2 FROM posting WHERE journal_entry_id = $1 AND account_id = $3`,
+          [posted.journalEntryId, firmId, defaultFund],
+        );
+      });
+    }
+    await openPositions(defaulter, await fundedAccount('WATERSHORT', '100000'), 'BTC-PERP', '5', '100000');
+    await marginAccount(dataSource, defaulter, T0);
+    const liquidation = await liquidationOf(defaulter);
+    await runToCompletion(liquidation.id, T0);
+
+    const [final] = (await stepRows(liquidation.id)).slice(-1);
+    const cover = final?.details['cover'] as { layers: { layer: string; amount: string }[] };
+    expect(cover.layers.map((layer) => [layer.layer, layer.amount])).toEqual([
+      ['insurance', '500'],
+      ['defaulter-margin', '300'],
+      ['defaulter-default-fund', '200'],
+      ['ccp-capital', '400'],
+      ['mutualised', '592.5'],
+    ]);
+    const keyBase = `liq-${liquidation.id}-step-2-deficit`;
+    const entries: { idempotency_key: string; account_id: string; amount: string; member_firm_id: string | null }[] =
+      await dataSource.query(
+        `SELECT entry.idempotency_key, posting.account_id, posting.amount::text AS amount, tag.member_firm_id
+           FROM journal_entry entry JOIN posting ON posting.journal_entry_id = entry.id
+           LEFT JOIN default_fund_contribution tag ON tag.posting_id = posting.id
+          WHERE entry.idempotency_key LIKE $1 ORDER BY entry.id, posting.id`,
+        [`${keyBase}:%`],
+      );
+    expect(
+      entries.map((row) => [
+        row.idempotency_key.slice(keyBase.length),
+        row.account_id,
+        d(row.amount).toFixed(),
+        row.member_firm_id,
+      ]),
+    ).toEqual([
+      [':insurance', house.get('insurance_fund'), '-500', null],
+      [':insurance', defaulter, '500', null],
+      [':defaulter-margin', defaulterSpare, '-300', null],
+      [':defaulter-margin', defaulter, '300', null],
+      [':defaulter-default-fund', defaultFund, '-200', defaulterFirm],
+      [':defaulter-default-fund', defaulter, '200', null],
+      [':ccp-capital', house.get('ccp_capital'), '-400', null],
+      [':ccp-capital', defaulter, '400', null],
+      ...[
+        [memberOne, '-148.125'],
+        [memberTwo, '-444.375'],
+      ]
+        .sort(([a], [b]) => ((a as string) < (b as string) ? -1 : 1))
+        .map(([firmId, amount]) => [':mutualised', defaultFund, amount, firmId]),
+      [':mutualised', defaulter, '592.5', null],
+    ]);
+    expect((await balance(defaulter)).toFixed()).toBe('0');
+    expect((await balance(house.get('ccp_capital') as string)).toFixed()).toBe('0');
+  });
+
+  it('beyond the insurance fund, auto-deleverages the ranked opposite side at the bankruptcy price', async () => {
+    await setLiquidationParameters({
+      penaltyFraction: '0.001',
+      maxSliceFraction: '1',
+      coolDownMs: 0,
+      deficitMode: 'auto-deleveraging',
+    });
+    // Long 50 ETH-PERP from 4,000 with 400: equity 400 - 3,000 < 0. Sold at 3,940 x 0.999 = 3,936.06:
+    // penalty 197, the account ends at 400 - 3,197 = -2,797. The fund (803 + 197 = 1,000) pays 1,000;
+    // R = 1,797 is recovered on the 50 contracts the liquidation account took at 3,940: bankruptcy price
+    // 3,940 + 1,797 / 50 = 3,975.94.
+    await setHouseBalance('insurance_fund', '803', 'test:insurance:3');
+    const adl = await fundedAccount('ADL', '400');
+    const shortOne = await fundedAccount('ADLSHORTONE', '10000');
+    const shortTwo = await fundedAccount('ADLSHORTTWO', '2000');
+    await openPositions(adl, shortOne, 'ETH-PERP', '30', '4000');
+    await openPositions(adl, shortTwo, 'ETH-PERP', '20', '4000');
+    const liquidationAccount = house.get('liquidation') as string;
+    const liquidationAccountBefore = await balance(liquidationAccount);
+    await marginAccount(dataSource, adl, T0);
+    const liquidation = await liquidationOf(adl);
+    await runToCompletion(liquidation.id, T0);
+
+    // Scores (PnL / margin x |notional| / equity): one 1,800 / 2,364 x 118,200 / 11,800; two 1,200 / 1,576
+    // x 78,800 / 3,200 (higher: deleveraged first).
+    const [final] = (await stepRows(liquidation.id)).slice(-1);
+    const cover = final?.details['cover'] as {
+      ranking: { rank: number; accountId: string; score: string }[];
+      matches: { accountId: string; counterpartyCloseQuantity: string; price: string }[];
+      bankruptcyPrice: string;
+      recovered: string;
+      uncovered: string;
+    };
+    const score = (pnl: number, margin: number, notional: number, equity: number) =>
+      d(pnl).dividedBy(margin).times(d(notional).dividedBy(equity)).toFixed();
+    expect(cover.ranking).toEqual([
+      expect.objectContaining({ rank: 1, accountId: shortTwo, score: score(1200, 1576, 78800, 3200) }),
+      expect.objectContaining({ rank: 2, accountId: shortOne, score: score(1800, 2364, 118200, 11800) }),
+    ]);
+    expect(cover.bankruptcyPrice).toBe('3975.94');
+    expect(cover.matches.map((match) => [match.accountId, match.counterpartyCloseQuantity, match.price])).toEqual([
+      [shortTwo, '20', '3975.94'],
+      [shortOne, '30', '3975.94'],
+    ]);
+    expect(cover).toMatchObject({ recovered: '1797', uncovered: '0' });
+    // Closed at 3,975.94: two realises 20 x 24.06 = 481.2, one 30 x 24.06 = 721.8.
+    expect((await balance(shortTwo)).toFixed()).toBe('2481.2');
+    expect((await balance(shortOne)).toFixed()).toBe('10721.8');
+    expect(await position(shortOne, 'ETH-PERP')).toBe('0');
+    expect(await position(shortTwo, 'ETH-PERP')).toBe('0');
+    expect(await position(liquidationAccount, 'ETH-PERP')).toBe('0');
+    expect((await balance(adl)).toFixed()).toBe('0');
+    // The liquidation account received 3,000 of PnL to mark, gained 1,797 and passed it on.
+    expect((await balance(liquidationAccount)).minus(liquidationAccountBefore).toFixed()).toBe('3000');
+  });
+
+  it('refuses an unknown liquidation with a typed error', async () => {
+    await expect(executeLiquidationStep(dataSource, '00000000-0000-4000-8000-000000000000', T0)).rejects.toBeInstanceOf(
+      LiquidationError,
+    );
+    await expect(executeLiquidationStep(dataSource, 'nope', T0)).rejects.toMatchObject({
+      code: 'UNKNOWN_LIQUIDATION',
+    });
+  });
+});
