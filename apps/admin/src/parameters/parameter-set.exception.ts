@@ -10,7 +10,10 @@ export type ParameterSetExceptionCode =
   | 'INVALID_EFFECTIVE_FROM'
   | 'NO_ACTIVE_PARAMETER_SET'
   | 'NOTHING_TO_ROLL_BACK'
-  | 'ROLLBACK_CONFLICT';
+  | 'ROLLBACK_CONFLICT'
+  | 'ALREADY_IN_EFFECT'
+  | 'PHASE_IN_STRUCTURE_MISMATCH'
+  | 'PHASE_IN_CONFLICT';
 
 /** One field of a request or parameter set that is wrong, and why. */
 export interface FieldViolation {
@@ -45,6 +48,9 @@ export function httpStatusOfParameterSetCode(code: ParameterSetExceptionCode): H
     case 'NO_ACTIVE_PARAMETER_SET':
     case 'NOTHING_TO_ROLL_BACK':
     case 'ROLLBACK_CONFLICT':
+    case 'ALREADY_IN_EFFECT':
+    case 'PHASE_IN_STRUCTURE_MISMATCH':
+    case 'PHASE_IN_CONFLICT':
       return HttpStatus.CONFLICT;
   }
 }

@@ -154,15 +154,41 @@ export class ParametersController {
   @Post(':id/schedule')
   @HttpCode(HttpStatus.OK)
   @AdminRoles('risk-officer')
-  @ApiOperation({ summary: 'Set when an approved set takes effect; it is in effect once effectiveFrom <= now.' })
+  @ApiOperation({
+    summary:
+      'Set when an approved set takes effect (in effect once effectiveFrom <= now), optionally phased in linearly.',
+  })
   @ApiOkResponse({ type: ParameterSetModel })
-  @ApiConflictResponse({ type: ParameterSetErrorModel, description: 'INVALID_TRANSITION.' })
+  @ApiConflictResponse({
+    type: ParameterSetErrorModel,
+    description: 'INVALID_TRANSITION, PHASE_IN_STRUCTURE_MISMATCH (field by field) or PHASE_IN_CONFLICT.',
+  })
   schedule(
     @CurrentAdmin() admin: AdminPrincipal,
     @Param('id', uuid) id: string,
     @Body() input: ScheduleParameterSetInput,
   ): Promise<ParameterSetModel> {
-    return this.parameters.schedule(admin, id, input.effectiveFrom, Date.now());
+    return this.parameters.schedule(admin, id, input, Date.now());
+  }
+
+  @Post(':id/cancel')
+  @HttpCode(HttpStatus.OK)
+  @AdminRoles('risk-officer')
+  @ApiOperation({
+    summary:
+      'Cancel the schedule (and phase-in) of a set before it takes effect; it is approved and unscheduled again.',
+  })
+  @ApiOkResponse({ type: ParameterSetModel })
+  @ApiConflictResponse({
+    type: ParameterSetErrorModel,
+    description: 'ALREADY_IN_EFFECT (roll back instead), INVALID_TRANSITION (not scheduled) or PHASE_IN_CONFLICT.',
+  })
+  cancel(
+    @CurrentAdmin() admin: AdminPrincipal,
+    @Param('id', uuid) id: string,
+    @Body() input: DecisionInput,
+  ): Promise<ParameterSetModel> {
+    return this.parameters.cancel(admin, id, input.comment, Date.now());
   }
 
   @Post(':id/impact')

@@ -3,6 +3,7 @@ import type { EntityManager } from 'typeorm';
 import { z } from 'zod';
 import { RiskParameterSetEntity } from '../entities/margin.entity.js';
 import { MarginServiceError, assertEpochMs } from './margin-service-error.js';
+import { phaseInParameterBody, type PhaseInState } from './parameter-phase-in.js';
 
 const identifier = z
   .string()
@@ -10,6 +11,33 @@ const identifier = z
   .max(128)
   .regex(/^[A-Za-z0-9_.:-]+$/);
 const marginModel = z.enum(MARGIN_MODELS);
+
+/** A decimal fraction as a string, e.g. '0.01' (never a JS number: it prices money). */
+const fraction = z.string().regex(/^(0|1)(\.[0-9]{1,8})?$/);
+
+/**
+ * Liquidation parameters: the price concession charged to the liquidated account (to the insurance fund),
+ * the largest fraction of each position one step closes, the pause between two steps, and who covers a
+ * deficit beyond the insurance fund.
+ */
+export const liquidationParametersSchema = z.strictObject({
+  /** Execution price = mark x (1 -/+ penalty); in [0, 0.2]. */
+  penaltyFraction: fraction.refine((value) => Number(value) <= 0.2, 'must be at most 0.2'),
+  /** In (0, 1]. */
+  maxSliceFraction: fraction.refine((value) => Number(value) > 0 && Number(value) <= 1, 'must be in (0, 1]'),
+  /** Cool-down between two slices of one liquidation; at most an hour. */
+  coolDownMs: z.number().int().nonnegative().max(3_600_000),
+  deficitMode: z.enum(['auto-deleveraging', 'default-waterfall']),
+});
+
+export type LiquidationParameters = z.infer<typeof liquidationParametersSchema>;
+
+export const DEFAULT_LIQUIDATION_PARAMETERS: LiquidationParameters = {
+  penaltyFraction: '0.01',
+  maxSliceFraction: '0.5',
+  coolDownMs: 1_000,
+  deficitMode: 'default-waterfall',
+};
 
 /**
  * The validated body of a `risk_parameter_set` row: the `parameters` block of a margin request, the
@@ -27,6 +55,8 @@ export const parameterSetBodySchema = z.strictObject({
   usdAssets: z.array(identifier).max(100).default([]),
   /** Continuously compounded, per year. */
   riskFreeRate: z.number().gt(-1).lt(1),
+  /** How a breach is liquidated (libs/persistence/src/liquidation); defaults for bodies stored before it. */
+  liquidation: liquidationParametersSchema.default(DEFAULT_LIQUIDATION_PARAMETERS),
   marginCall: z.strictObject({
     deadlineMs: z
       .number()
@@ -43,6 +73,8 @@ export interface ActiveParameterSet {
   readonly version: string;
   readonly effectiveFrom: Date;
   readonly body: ParameterSetBody;
+  /** Set while the set is being phased in: `version` is then `<set version>@phase-<w>`, `body` interpolated. */
+  readonly phaseIn?: PhaseInState;
 }
 
 /** Parses a stored body; a body that does not match the schema is INVALID_PARAMETER_SET (never guessed). */
@@ -80,10 +112,32 @@ export async function activeParameterSet(manager: EntityManager, nowEpochMs: num
       `no active risk parameter set at ${new Date(nowEpochMs).toISOString()}`,
     );
   }
+  const body = parseParameterSetBody(row.body, row.version);
+  // Phase-in (parameter-phase-in.ts): read only while the set's period is still running at now.
+  const [phase]: { phase_in_ms: string; from_version: string; from_body: unknown }[] = await manager.query(
+    `SELECT s.phase_in_ms::text AS phase_in_ms, f.version AS from_version, f.body AS from_body
+       FROM risk_parameter_set s JOIN risk_parameter_set f ON f.id = s.phase_in_from_id
+      WHERE s.id = $1 AND s.effective_from + s.phase_in_ms * interval '1 millisecond' > $2`,
+    [row.id, new Date(nowEpochMs)],
+  );
+  if (phase === undefined) return { id: row.id, version: row.version, effectiveFrom: row.effectiveFrom, body };
+  const phased = phaseInParameterBody(
+    {
+      version: row.version,
+      body,
+      effectiveFromMs: row.effectiveFrom.getTime(),
+      periodMs: Number(phase.phase_in_ms),
+      fromVersion: phase.from_version,
+      fromBody: parseParameterSetBody(phase.from_body, phase.from_version),
+    },
+    nowEpochMs,
+  );
   return {
     id: row.id,
-    version: row.version,
+    version: phased.version,
     effectiveFrom: row.effectiveFrom,
-    body: parseParameterSetBody(row.body, row.version),
+    // Parsed again: the interpolated body must satisfy the same schema as any stored one.
+    body: parseParameterSetBody(phased.body, phased.version),
+    ...(phased.phaseIn === undefined ? {} : { phaseIn: phased.phaseIn }),
   };
 }

@@ -1,6 +1,30 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { PARAMETER_SET_STATUSES } from '../dto/list-parameter-sets.input.js';
 
+/** A set scheduled with a linear phase-in (libs/persistence/src/margin/parameter-phase-in.ts). */
+export class ParameterSetPhaseInModel {
+  @ApiProperty({ description: 'The set phased from (in force just before effectiveFrom when scheduled).' })
+  fromVersion!: string;
+
+  @ApiProperty({ minimum: 1, maximum: 90 })
+  periodDays!: number;
+
+  @ApiProperty({ type: String, format: 'date-time', description: 'effectiveFrom + period: the set applies fully.' })
+  endsAt!: string;
+
+  @ApiProperty({
+    example: '0.5',
+    description: 'Weight of the new values now, in hourly steps: 0 before effectiveFrom, 1 from endsAt.',
+  })
+  weight!: string;
+
+  @ApiProperty({
+    example: '2026-12-a@phase-0.5',
+    description: 'Version receipts record while this set is in force now (with the weight during the phase-in).',
+  })
+  versionNow!: string;
+}
+
 export class ParameterSetModel {
   @ApiProperty({ format: 'uuid' })
   id!: string;
@@ -16,6 +40,9 @@ export class ParameterSetModel {
 
   @ApiProperty({ type: String, format: 'date-time', nullable: true })
   effectiveFrom!: string | null;
+
+  @ApiProperty({ type: ParameterSetPhaseInModel, nullable: true })
+  phaseIn!: ParameterSetPhaseInModel | null;
 
   @ApiProperty({ type: String, nullable: true })
   proposedBy!: string | null;
