@@ -8,8 +8,14 @@ import { AccountLoaderFactory } from './accounts/account.loaders.js';
 import { AccountsModule } from './accounts/accounts.module.js';
 import { ApiKeyService } from './auth/api-key.service.js';
 import { AuthModule } from './auth/auth.module.js';
+import { BacktestsModule } from './backtests/backtests.module.js';
 import { CollateralModule } from './collateral/collateral.module.js';
 import { graphqlContextFactory } from './common/graphql-context.factory.js';
+import { readModelHooks } from './common/read-model/read-model.hooks.js';
+import { ReadModelModule } from './common/read-model/read-model.module.js';
+import { ReadModelService } from './common/read-model/read-model.service.js';
+import { InstrumentsModule } from './instruments/instruments.module.js';
+import { ParametersModule } from './parameters/parameters.module.js';
 import { DateTimeScalar } from './common/scalars/date-time.scalar.js';
 import { CachedApiKeyService } from './security/cached-api-key.service.js';
 import { noIntrospectionRule, queryCostRule } from './security/query-limits.js';
@@ -17,8 +23,15 @@ import { OperationRateLimiter } from './security/rate-limiter.js';
 import { formatApiErrors } from './security/security-error.formatter.js';
 import { securityHooks } from './security/security.hooks.js';
 import { SecurityModule } from './security/security.module.js';
+import { StatementsModule } from './statements/statements.module.js';
 import { apiSecurityOptions, type ApiSecurityOptions } from './security/security.options.js';
 import { SystemModule } from './system/system.module.js';
+import {
+  subscriptionOnConnect,
+  subscriptionSecurityHooks,
+  SUBSCRIPTION_KEEP_ALIVE_MS,
+} from './subscriptions/subscription-connection.js';
+import { SubscriptionsModule } from './subscriptions/subscriptions.module.js';
 import { TradingModule } from './trading/trading.module.js';
 import { WhatIfModule } from './what-if/what-if.module.js';
 
@@ -45,13 +58,14 @@ export class ApiModule {
         SecurityModule.forRoot(limits),
         GraphQLModule.forRootAsync<MercuriusDriverConfig>({
           driver: MercuriusDriver,
-          imports: [AuthModule, AccountsModule],
-          inject: [ApiKeyService, CachedApiKeyService, AccountLoaderFactory, OperationRateLimiter],
+          imports: [AuthModule, AccountsModule, ReadModelModule],
+          inject: [ApiKeyService, CachedApiKeyService, AccountLoaderFactory, OperationRateLimiter, ReadModelService],
           useFactory: (
             apiKeys: ApiKeyService,
             cachedApiKeys: CachedApiKeyService,
             loaders: AccountLoaderFactory,
             limiter: OperationRateLimiter,
+            readModel: ReadModelService,
           ) => ({
             path: '/graphql',
             autoSchemaFile: true,
@@ -71,10 +85,25 @@ export class ApiModule {
               ? [queryCostRule(limits.maxCost)]
               : [queryCostRule(limits.maxCost), noIntrospectionRule],
             // Rate limit per operation, then depth and aliases before validation.
-            hooks: securityHooks(limiter, limits),
+            // After a mutation, wait until the read model has applied it (read-your-writes).
+            hooks: {
+              ...securityHooks(limiter, limits),
+              ...subscriptionSecurityHooks(limiter, limits),
+              ...readModelHooks(readModel),
+            },
             // The authenticated-key cache only when configured (off by default, see security.options.ts).
             context: graphqlContextFactory(limits.authenticationCacheTtlMs > 0 ? cachedApiKeys : apiKeys, loaders),
             errorFormatter: formatApiErrors,
+            // graphql-ws (graphql-transport-ws) at /graphql for the member event stream (subscriptions/).
+            subscription: {
+              onConnect: subscriptionOnConnect(
+                limits.authenticationCacheTtlMs > 0 ? cachedApiKeys : apiKeys,
+                loaders,
+                limiter,
+              ),
+              keepAlive: SUBSCRIPTION_KEEP_ALIVE_MS,
+              fullWsTransport: false,
+            },
           }),
         }),
         SystemModule,
@@ -83,6 +112,11 @@ export class ApiModule {
         TradingModule,
         CollateralModule,
         WhatIfModule,
+        BacktestsModule,
+        SubscriptionsModule,
+        StatementsModule,
+        InstrumentsModule,
+        ParametersModule,
       ],
     };
   }

@@ -17,7 +17,17 @@ import { Foundation1795640489700 } from './migrations/1795640489700-Foundation.j
 import { ClearingCore1795700000000 } from './migrations/1795700000000-ClearingCore.js';
 import { StatementLevelBalanceCheck1795710000000 } from './migrations/1795710000000-StatementLevelBalanceCheck.js';
 import { Outbox1795720000000 } from './migrations/1795720000000-Outbox.js';
+import { ParameterPhaseIn1795800000000 } from './migrations/1795800000000-ParameterPhaseIn.js';
+import { ReadModelNotifications1795780000000 } from './migrations/1795780000000-ReadModelNotifications.js';
+import { TickToEnqueue1795810000000 } from './migrations/1795810000000-TickToEnqueue.js';
+import { StatementIndex1795770000000 } from './migrations/1795770000000-StatementIndex.js';
+import { AdminReferenceData1795750000000 } from './migrations/1795750000000-AdminReferenceData.js';
 import { OutboxEventEntity } from './outbox/outbox-event.entity.js';
+import { BacktestReportEntity } from './reports/backtest-report.entity.js';
+import { Reports1795760000000 } from './migrations/1795760000000-Reports.js';
+import { AccountEventEntity } from './events/account-event.entity.js';
+import { AccountEvents1795730000000 } from './migrations/1795730000000-AccountEvents.js';
+import { LiquidationExecution1795740000000 } from './migrations/1795740000000-LiquidationExecution.js';
 
 /** Every entity, listed as classes (not globs): explicit, and independent of file extensions at run time. */
 export const entities = [
@@ -41,6 +51,8 @@ export const entities = [
   AuditLogEntity,
   ApiKeyEntity,
   OutboxEventEntity,
+  AccountEventEntity,
+  BacktestReportEntity,
 ] as const;
 
 /** Migrations in order. Never edit one that has landed: add a new one. */
@@ -49,6 +61,14 @@ export const migrations = [
   ClearingCore1795700000000,
   StatementLevelBalanceCheck1795710000000,
   Outbox1795720000000,
+  AccountEvents1795730000000,
+  LiquidationExecution1795740000000,
+  AdminReferenceData1795750000000,
+  Reports1795760000000,
+  StatementIndex1795770000000,
+  ReadModelNotifications1795780000000,
+  ParameterPhaseIn1795800000000,
+  TickToEnqueue1795810000000,
 ] as const;
 
 /** The one DataSource configuration of Novation: no synchronize, migrations in one transaction each. */

@@ -49,3 +49,7 @@ export * from './margin/index.js';
 export * from './collateral/index.js';
 export * from './trades/index.js';
 export * from './outbox/index.js';
+export * from './api-keys/index.js';
+export * from './events/index.js';
+export * from './reports/index.js';
+export * from './liquidation/index.js';
