@@ -33,6 +33,7 @@ import { Decimal } from '@novation/money';
 import { DataSource } from 'typeorm';
 import { createApiApp } from '../../apps/api/src/api.app.js';
 import { ApiKeyService } from '../../apps/api/src/auth/api-key.service.js';
+import { ReadModelService } from '../../apps/api/src/common/read-model/read-model.service.js';
 
 const POSITION_COUNT = 20;
 const CONNECTIONS = 50;
@@ -42,6 +43,8 @@ const HOUR_MS = 3_600_000;
 /** High enough never to refuse during the bench; the check itself still runs per operation. */
 const UNLIMITED = { operationsPerSecond: 10_000_000, burst: 10_000_000 };
 const KEY_CACHE_TTL_MS = 5_000;
+/** Worker threads of autocannon (the connections are split between them). */
+const LOAD_WORKERS = 1;
 
 /** The subset of autocannon 8's programmatic API used here (it ships no types). */
 interface AutocannonResult {
@@ -60,6 +63,7 @@ type Autocannon = (options: {
   headers: Record<string, string>;
   body: string;
   expectBody?: string;
+  workers?: number;
 }) => Promise<AutocannonResult>;
 const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 
@@ -149,6 +153,9 @@ interface Scenario {
   readonly url: string;
   readonly body: string;
   readonly headers: Record<string, string>;
+  /** Runs before and after the scenario (e.g. turns the read model's caches off and back on). */
+  readonly setUp?: () => void;
+  readonly tearDown?: () => void;
 }
 
 async function preflight(scenario: Scenario): Promise<string> {
@@ -196,7 +203,13 @@ async function main(): Promise<void> {
       body: JSON.stringify({ query: MARGIN_QUERY, variables: { id: accountId } }),
       headers: { ...json, authorization: `Bearer ${key}` },
     };
+    const readModel = app.get(ReadModelService);
+    const setCaches = (enabled: boolean) => () => {
+      readModel.accounts.enabled = enabled;
+      readModel.marks.enabled = enabled;
+    };
     const scenarios: Scenario[] = [
+      { name: 'margin, read model off', url, ...margin, setUp: setCaches(false), tearDown: setCaches(true) },
       { name: 'account margin', url, ...margin },
       { name: `margin, key cache ${KEY_CACHE_TTL_MS / 1000} s`, url: cachedUrl, ...margin },
       { name: 'version', url, body: JSON.stringify({ query: VERSION_QUERY }), headers: json },
@@ -233,8 +246,17 @@ async function main(): Promise<void> {
     ];
     const rows: string[] = [];
     for (const scenario of scenarios) {
+      scenario.setUp?.();
       const expectBody = await preflight(scenario);
-      const base = { url: scenario.url, connections: CONNECTIONS, method: 'POST' as const, headers: scenario.headers };
+      // The load generator runs on its own thread: on the API's event loop it would take a large share
+      // of the very CPU time being measured.
+      const base = {
+        url: scenario.url,
+        connections: CONNECTIONS,
+        method: 'POST' as const,
+        headers: scenario.headers,
+        workers: LOAD_WORKERS,
+      };
       await autocannon({ ...base, duration: WARMUP_S, body: scenario.body });
       // The margin body changes with nothing during the run, so every response is compared with the first.
       const expected = scenario.name === 'version' ? {} : { expectBody };
@@ -245,6 +267,7 @@ async function main(): Promise<void> {
           cores,
         ),
       );
+      scenario.tearDown?.();
     }
     console.log(header.join(' | '));
     for (const line of rows) console.log(line);

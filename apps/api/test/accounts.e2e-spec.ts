@@ -8,11 +8,13 @@ import {
   marginAccount,
   seedDemoMarket,
 } from '@novation/persistence';
+import { Decimal } from '@novation/money';
 import { replayMarginReceipt } from '@novation/risk';
 import { createTestDatabase, testConfig, type TestDatabase } from '@novation/testing';
 import { DataSource } from 'typeorm';
 import { AccountsService } from '../src/accounts/accounts.service.js';
 import { createApiApp } from '../src/api.app.js';
+import { ReadModelService } from '../src/common/read-model/read-model.service.js';
 import { ApiKeyService } from '../src/auth/api-key.service.js';
 
 const HOUR_MS = 3_600_000;
@@ -363,19 +365,31 @@ describe('member accounts over GraphQL', () => {
     };
     try {
       await graphql(alphaKey, query, { first: 1 }); // warm: key lookup cache of last_used_at, JIT
-      queries = 0;
+      const readModel = app.get(ReadModelService);
+      const cold = () => {
+        readModel.accounts.invalidateAll();
+        readModel.marks.invalidateAll();
+        queries = 0;
+      };
+      cold();
       const one = await graphql(alphaKey, query, { first: 1 });
       const queriesForOne = queries;
-      queries = 0;
+      cold();
       const many = await graphql(alphaKey, query, { first: 100 });
       const queriesForMany = queries;
       expect(one.body.errors).toBeUndefined();
       expect(many.body.errors).toBeUndefined();
       expect((many.body.data?.['accounts'] as { edges: unknown[] }).edges).toHaveLength(2 + EXTRA_ALPHA_ACCOUNTS);
-      // key lookup + accounts + balances + latest receipts + positions, whatever the page size.
-      expect(queriesForMany).toBe(queriesForOne);
+      // Cold caches: key lookup + accounts + balances + latest receipts + positions + marks, whatever the
+      // page size (marks are read only when the page holds positions; the first account may hold none).
+      expect(queriesForMany).toBeLessThanOrEqual(queriesForOne + 1);
       expect(queriesForOne).toBeGreaterThanOrEqual(4);
-      expect(queriesForMany).toBeLessThanOrEqual(5);
+      expect(queriesForMany).toBeLessThanOrEqual(6);
+      // Warm: the read model serves the nested fields; only the key and the account list are read.
+      queries = 0;
+      const again = await graphql(alphaKey, query, { first: 100 });
+      expect(again.body).toEqual(many.body);
+      expect(queries).toBe(2);
     } finally {
       logger.logQuery = logQuery;
     }
@@ -422,5 +436,124 @@ describe('member accounts over GraphQL', () => {
     const forbidden = await graphql(custody.key, `{ account(id: "${alphaMainId}") { id } }`);
     expect(codesOf(forbidden)).toEqual(['FORBIDDEN']);
     expect(forbidden.body.data).toEqual({ account: null });
+  });
+
+  describe('the read model (notification-kept caches)', () => {
+    const VIEW = `query($id: ID!) { account(id: $id) { marginState balances { asset amount }
+      positions(first: 10) { edges { node { symbol markPrice } } } margin { receiptId equity } } }`;
+
+    type View = {
+      marginState: string;
+      balances: { asset: string; amount: string }[];
+      positions: { edges: { node: { symbol: string; markPrice: string | null } }[] };
+      margin: { receiptId: string; equity: string } | null;
+    };
+
+    async function view(): Promise<View> {
+      const response = await graphql(alphaKey, VIEW, { id: alphaMainId });
+      expect(response.body.errors).toBeUndefined();
+      return response.body.data?.['account'] as View;
+    }
+
+    /** Changes committed outside this API instance arrive by notification, milliseconds later: poll. */
+    async function eventually(check: (current: View) => boolean): Promise<View> {
+      let current = await view();
+      for (let attempt = 0; attempt < 100 && !check(current); attempt += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        current = await view();
+      }
+      return current;
+    }
+
+    it('serves a new mark and a new receipt written by another process (the worker) after their commit', async () => {
+      const before = await view();
+      const ethMark = (current: View) =>
+        current.positions.edges.find((edge) => edge.node.symbol === 'ETH-PERP')?.node.markPrice;
+      expect(ethMark(before)).toBe('4000');
+      const now = Date.now();
+      await markPrice('ETH-PERP', '4100', now);
+      const afterMark = await eventually((current) => ethMark(current) === '4100');
+      expect(ethMark(afterMark)).toBe('4100');
+      const receipt = await marginAccount(dataSource, alphaMainId, now);
+      const afterReceipt = await eventually((current) => current.margin?.receiptId === receipt.receiptId);
+      expect(afterReceipt.margin?.receiptId).toBe(receipt.receiptId);
+      const [stored] = (await dataSource.query(`SELECT result->>'equity' AS equity FROM margin_receipt WHERE id = $1`, [
+        receipt.receiptId,
+      ])) as { equity: string }[];
+      expect(afterReceipt.margin?.equity).toBe(stored?.equity);
+    });
+
+    it("reads the caller's own writes at once: a withdrawal shows in the very next query", async () => {
+      const before = await view();
+      const usdc = (current: View) => current.balances.find((balance) => balance.asset === 'USDC')?.amount;
+      const withdrawn = await graphql(
+        alphaKey,
+        `
+          mutation ($input: RequestWithdrawalInput!) {
+            requestWithdrawal(input: $input) {
+              amount
+            }
+          }
+        `,
+        {
+          input: { accountId: alphaMainId, asset: 'USDC', amount: '1.25', idempotencyKey: `read-model-${Date.now()}` },
+        },
+      );
+      expect(withdrawn.body.errors).toBeUndefined();
+      const after = await view();
+      expect(after.balances).not.toEqual(before.balances);
+      expect(usdc(after)).toBe(new Decimal(usdc(before) ?? '0').minus('1.25').toString());
+    });
+
+    it('drops a cached API key on every instance as soon as its revocation commits, long before the TTL', async () => {
+      const cachingApi = await createApiApp(testConfig({ DATABASE_URL: database.url }), {
+        authenticationCacheTtlMs: 600_000,
+      });
+      try {
+        await cachingApi.listen(0, '127.0.0.1');
+        const url = `${await cachingApi.getUrl()}/graphql`;
+        const alpha = await dataSource.manager.findOneByOrFail(MemberFirmEntity, { code: 'ALPHA' });
+        const issued = await app
+          .get(ApiKeyService)
+          .issue({ role: 'member', memberFirmId: alpha.id, label: 'revoked soon' });
+        const me = async () => {
+          const response = await fetch(url, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${issued.key}` },
+            body: JSON.stringify({ query: `{ account(id: "${alphaMainId}") { code } }` }),
+          });
+          return (await response.json()) as GraphqlResponse['body'];
+        };
+        expect((await me()).data).toEqual({ account: { code: 'main' } });
+        expect((await me()).data).toEqual({ account: { code: 'main' } }); // now served from the key cache
+        // Revoked through the other instance: only the notification can tell the caching one.
+        await app.get(ApiKeyService).revoke(issued.id);
+        let refused = false;
+        for (let attempt = 0; attempt < 100 && !refused; attempt += 1) {
+          refused = (await me()).errors?.[0]?.extensions?.code === 'UNAUTHENTICATED';
+          if (!refused) await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        expect(refused).toBe(true);
+      } finally {
+        await cachingApi.close();
+      }
+    });
+
+    it('serves nothing from memory while the notification connection is down', async () => {
+      const readModel = app.get(ReadModelService);
+      await view();
+      readModel.accounts.enabled = false;
+      readModel.marks.enabled = false;
+      try {
+        // Written directly, and with the caches off no notification is needed to see it.
+        await markPrice('BTC-PERP', '101500', Date.now());
+        const current = await view();
+        expect(current.positions.edges.find((edge) => edge.node.symbol === 'BTC-PERP')?.node.markPrice).toBe('101500');
+        expect(readModel.accounts.size).toBe(0);
+      } finally {
+        readModel.accounts.enabled = true;
+        readModel.marks.enabled = true;
+      }
+    });
   });
 });

@@ -20,3 +20,9 @@ export {
   loadConfigOrExit,
   runService,
 } from './bootstrap.js';
+export {
+  LISTENER_RECONNECT_DELAY_MS_MAX,
+  LISTENER_RECONNECT_DELAY_MS_MIN,
+  PostgresListener,
+} from './postgres-listener.js';
+export type { PostgresListenerHandlers, PostgresListenerOptions } from './postgres-listener.js';

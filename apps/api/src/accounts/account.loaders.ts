@@ -5,6 +5,8 @@ import DataLoader from 'dataloader';
 import { DataSource } from 'typeorm';
 import { toPage, type Page } from '../common/pagination/connection.model.js';
 import { encodeCursor } from '../common/pagination/cursor.js';
+import type { InvalidatingCache } from '../common/read-model/invalidating-cache.js';
+import { ReadModelService } from '../common/read-model/read-model.service.js';
 import type { Balance } from './models/balance.model.js';
 import type { Position } from './models/position.model.js';
 
@@ -37,11 +39,17 @@ const BATCH_KEYS_MAX = 100;
 /**
  * Builds the per-request DataLoaders of the account fields: one query per batch of accounts for
  * balances, the latest receipt, and each distinct positions page request (in practice one), whatever
- * the number of accounts on the page. Created per request so nothing is cached across callers.
+ * the number of accounts on the page. The loaders are per request; what they read goes through the read
+ * model's caches (ReadModelService), which change notifications keep exact, so a repeated query costs
+ * no database round trip. Marks are cached per instrument and merged into position pages at read time,
+ * so a new mark invalidates one instrument, not every account holding it.
  */
 @Injectable()
 export class AccountLoaderFactory {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly readModel: ReadModelService,
+  ) {}
 
   create(): AccountLoaders {
     const options = { maxBatchSize: BATCH_KEYS_MAX };
@@ -55,7 +63,17 @@ export class AccountLoaderFactory {
     };
   }
 
-  private async balances(accountIds: readonly string[]): Promise<Balance[][]> {
+  private balances(accountIds: readonly string[]): Promise<Balance[][]> {
+    return throughCache(
+      this.readModel.accounts,
+      accountIds,
+      (id) => id,
+      BALANCES_KEY,
+      (misses) => this.balanceRows(misses),
+    );
+  }
+
+  private async balanceRows(accountIds: readonly string[]): Promise<Balance[][]> {
     const rows: { account_id: string; asset: string; balance: string }[] = await this.dataSource.query(
       `SELECT account_id, asset, balance::text AS balance FROM account_balance
         WHERE account_id = ANY($1::uuid[]) ORDER BY account_id, asset`,
@@ -67,7 +85,17 @@ export class AccountLoaderFactory {
     );
   }
 
-  private async latestReceipts(accountIds: readonly string[]): Promise<(LatestReceiptRow | null)[]> {
+  private latestReceipts(accountIds: readonly string[]): Promise<(LatestReceiptRow | null)[]> {
+    return throughCache(
+      this.readModel.accounts,
+      accountIds,
+      (id) => id,
+      LATEST_RECEIPT_KEY,
+      (misses) => this.latestReceiptRows(misses),
+    );
+  }
+
+  private async latestReceiptRows(accountIds: readonly string[]): Promise<(LatestReceiptRow | null)[]> {
     const rows: { id: string; account_id: string; inputs_hash: string; result: unknown; computed_at: Date }[] =
       await this.dataSource.query(
         `SELECT DISTINCT ON (account_id) id::text AS id, account_id, inputs_hash, result, computed_at
@@ -83,8 +111,47 @@ export class AccountLoaderFactory {
     });
   }
 
-  /** Keys asking for the same page shape (first, after) share one query, ranked per account. */
+  /** Position pages from the account cache, marks from the instrument cache, merged. */
   private async positionPages(keys: readonly PositionPageKey[]): Promise<Page<Position>[]> {
+    const pages = await throughCache(
+      this.readModel.accounts,
+      keys,
+      (key) => key.accountId,
+      (key) => `positions:${key.first}:${key.afterInstrumentId ?? ''}`,
+      (misses) => this.positionPagesWithoutMarks(misses),
+    );
+    const instrumentIds = [...new Set(pages.flatMap((page) => page.edges.map((edge) => edge.node.instrumentId)))];
+    const marks = await throughCache(
+      this.readModel.marks,
+      instrumentIds,
+      (id) => id,
+      MARK_KEY,
+      (misses) => this.latestMarks(misses),
+    );
+    const markOf = new Map(instrumentIds.map((id, index) => [id, marks[index] ?? null]));
+    return pages.map((page) => ({
+      ...page,
+      edges: page.edges.map((edge) => ({
+        ...edge,
+        node: { ...edge.node, markPrice: markOf.get(edge.node.instrumentId) ?? null },
+      })),
+    }));
+  }
+
+  private async latestMarks(instrumentIds: readonly string[]): Promise<(Decimal | null)[]> {
+    const rows: { instrument_id: string; price: string }[] = await this.dataSource.query(
+      `SELECT ids.id AS instrument_id, mark.price::text AS price
+         FROM unnest($1::uuid[]) AS ids(id)
+         JOIN LATERAL (SELECT m.price FROM mark_price m WHERE m.instrument_id = ids.id
+                        ORDER BY m.observed_at DESC, m.id DESC LIMIT 1) mark ON true`,
+      [instrumentIds],
+    );
+    const byInstrument = new Map(rows.map((row) => [row.instrument_id, new Decimal(row.price)]));
+    return instrumentIds.map((id) => byInstrument.get(id) ?? null);
+  }
+
+  /** Keys asking for the same page shape (first, after) share one query, ranked per account. */
+  private async positionPagesWithoutMarks(keys: readonly PositionPageKey[]): Promise<Page<Position>[]> {
     const shapes = groupBy(keys, (key) => `${key.first}:${key.afterInstrumentId ?? ''}`);
     const pages = new Map<PositionPageKey, Page<Position>>();
     for (const group of shapes.values()) {
@@ -113,7 +180,7 @@ export class AccountLoaderFactory {
   private positionRows(accountIds: readonly string[], first: number, afterInstrumentId: string | null) {
     // first + 1 rows per account: the extra one only tells whether a next page exists.
     return this.dataSource.query(
-      `SELECT ranked.*, i.symbol, mark.price::text AS mark_price
+      `SELECT ranked.*, i.symbol
          FROM (SELECT p.account_id, p.instrument_id, p.quantity::text AS quantity,
                       p.average_entry_price::text AS average_entry_price, p.realised_pnl::text AS realised_pnl,
                       p.updated_at,
@@ -121,8 +188,6 @@ export class AccountLoaderFactory {
                  FROM position p
                 WHERE p.account_id = ANY($1::uuid[]) AND ($2::uuid IS NULL OR p.instrument_id > $2::uuid)) ranked
          JOIN instrument i ON i.id = ranked.instrument_id
-         LEFT JOIN LATERAL (SELECT m.price FROM mark_price m WHERE m.instrument_id = ranked.instrument_id
-                             ORDER BY m.observed_at DESC, m.id DESC LIMIT 1) mark ON true
         WHERE ranked.rank <= $3
         ORDER BY ranked.account_id, ranked.instrument_id`,
       [accountIds, afterInstrumentId, first + 1],
@@ -137,7 +202,6 @@ interface PositionRow {
   readonly quantity: string;
   readonly average_entry_price: string | null;
   readonly realised_pnl: string;
-  readonly mark_price: string | null;
   readonly updated_at: Date;
 }
 
@@ -148,9 +212,44 @@ function toPosition(row: PositionRow): Position {
     quantity: new Decimal(row.quantity),
     averageEntryPrice: row.average_entry_price === null ? null : new Decimal(row.average_entry_price),
     realisedPnl: new Decimal(row.realised_pnl),
-    markPrice: row.mark_price === null ? null : new Decimal(row.mark_price),
+    // Merged from the mark cache by positionPages.
+    markPrice: null,
     updatedAt: row.updated_at,
   };
+}
+
+const BALANCES_KEY = (): string => 'balances';
+const LATEST_RECEIPT_KEY = (): string => 'latest-receipt';
+const MARK_KEY = (): string => 'mark';
+
+/**
+ * The values of `keys`: cached ones from `cache`, the rest from one `load` of the misses (in order),
+ * stored unless their group changed while they were read (see InvalidatingCache).
+ */
+async function throughCache<K, V>(
+  cache: InvalidatingCache<unknown>,
+  keys: readonly K[],
+  groupOf: (key: K) => string,
+  entryOf: (key: K) => string,
+  load: (misses: readonly K[]) => Promise<V[]>,
+): Promise<V[]> {
+  const values: V[] = new Array<V>(keys.length);
+  const missing: number[] = [];
+  keys.forEach((key, index) => {
+    const cached = cache.get(groupOf(key), entryOf(key));
+    if (cached === undefined) missing.push(index);
+    else values[index] = cached as V;
+  });
+  if (missing.length === 0) return values;
+  const ticket = cache.ticket();
+  const loaded = await load(missing.map((index) => keys[index] as K));
+  missing.forEach((index, position) => {
+    const key = keys[index] as K;
+    const value = loaded[position] as V;
+    values[index] = value;
+    cache.set(ticket, groupOf(key), entryOf(key), value);
+  });
+  return values;
 }
 
 function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string, T[]> {

@@ -5,6 +5,7 @@ import type { MarginResult } from '@novation/risk';
 import { DataSource } from 'typeorm';
 import { toPage, type Page } from '../common/pagination/connection.model.js';
 import { decodeCursor, encodeCursor } from '../common/pagination/cursor.js';
+import { ReadModelService } from '../common/read-model/read-model.service.js';
 import type { PageRequest } from '../common/pagination/pagination.args.js';
 import type { Principal } from '../auth/principal.js';
 import { POSITION_CURSOR_KIND, type AccountLoaders } from './account.loaders.js';
@@ -18,6 +19,13 @@ import type { Margin } from './models/margin.model.js';
 import type { Position } from './models/position.model.js';
 
 const ACCOUNT_CURSOR_KIND = 'account';
+const ACCOUNT_ROW_KEY = 'row';
+
+/** An account row as the read model caches it: with its owner, checked against every caller. */
+interface OwnedAccount {
+  readonly memberFirmId: string | null;
+  readonly account: Account;
+}
 const MARGIN_CALL_CURSOR_KIND = 'margin-call';
 const UUID_KEY = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** Margin calls are listed newest first; their cursor is `<createdAt ISO>|<id>`. */
@@ -31,7 +39,10 @@ const RECEIPT_ID = /^[0-9]{1,19}$/;
  */
 @Injectable()
 export class AccountsService {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly readModel: ReadModelService,
+  ) {}
 
   async accounts(principal: Principal, page: PageRequest): Promise<Page<Account>> {
     const memberFirmId = firmOf(principal);
@@ -49,8 +60,15 @@ export class AccountsService {
   async account(principal: Principal, id: string): Promise<Account | null> {
     const memberFirmId = firmOf(principal);
     if (!isUuid(id)) return null;
-    const row = await this.dataSource.manager.findOneBy(AccountEntity, { id, memberFirmId });
-    return row === null ? null : toAccount(row);
+    // Cached by id with its owner; the owner is compared on every request, hit or miss.
+    let owned = this.readModel.accounts.get(id, ACCOUNT_ROW_KEY) as OwnedAccount | null | undefined;
+    if (owned === undefined) {
+      const ticket = this.readModel.accounts.ticket();
+      const row = await this.dataSource.manager.findOneBy(AccountEntity, { id });
+      owned = row === null ? null : { memberFirmId: row.memberFirmId, account: toAccount(row) };
+      this.readModel.accounts.set(ticket, id, ACCOUNT_ROW_KEY, owned);
+    }
+    return owned !== null && owned.memberFirmId === memberFirmId ? owned.account : null;
   }
 
   balances(loaders: AccountLoaders, account: Account): Promise<Balance[]> {

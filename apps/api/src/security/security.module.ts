@@ -1,4 +1,5 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
+import { ReadModelModule } from '../common/read-model/read-model.module.js';
 import { CachedApiKeyService } from './cached-api-key.service.js';
 import { OperationRateLimiter } from './rate-limiter.js';
 import { API_SECURITY_OPTIONS, type ApiSecurityOptions } from './security.options.js';
@@ -10,6 +11,7 @@ export class SecurityModule {
   static forRoot(options: ApiSecurityOptions): DynamicModule {
     return {
       module: SecurityModule,
+      imports: [ReadModelModule],
       providers: [{ provide: API_SECURITY_OPTIONS, useValue: options }, OperationRateLimiter, CachedApiKeyService],
       exports: [API_SECURITY_OPTIONS, OperationRateLimiter, CachedApiKeyService],
     };
