@@ -65,7 +65,12 @@ describe('api over HTTP', () => {
     });
     const metrics = await fetch(`${baseUrl}/metrics`);
     expect(metrics.headers.get('content-type')).toMatch(/text\/plain/);
-    expect(await metrics.text()).toMatch(/process_cpu_user_seconds_total/);
+    const text = await metrics.text();
+    expect(text).toMatch(/process_cpu_user_seconds_total/);
+    // Every answered request is counted by route pattern (the access log's numbers).
+    expect(text).toMatch(
+      /http_request_duration_seconds_count\{method="GET",route="\/health\/live",status_code="200"\} [1-9]/,
+    );
   });
 
   it('matches the committed schema.gql (UPDATE_SCHEMA=1 rewrites it)', () => {

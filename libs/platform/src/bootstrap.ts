@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ConfigError, getConfig, type NovationConfig } from '@novation/config';
 import { Logger } from 'nestjs-pino';
+import { METRICS_REGISTRY, instrumentHttpRequests } from './metrics.js';
 import { closeOnSignals } from './shutdown.js';
 
 /** Largest HTTP request body any service accepts; GraphQL and REST payloads are far smaller. */
@@ -32,6 +33,7 @@ export async function createFastifyApp(module: DynamicModule): Promise<NestFasti
     { bufferLogs: true, abortOnError: false },
   );
   app.useLogger(app.get(Logger));
+  instrumentHttpRequests(app.getHttpAdapter().getInstance(), app.get(METRICS_REGISTRY));
   return app;
 }
 
