@@ -2,6 +2,8 @@ export { QueueName, SYSTEM_QUEUE_CONCURRENCY, SystemJobName, pingJobDataSchema, 
 export type { PingJobData, PingJobResult } from './queues.js';
 export {
   MARGIN_CHECK_ACCOUNTS_PER_JOB_MAX,
+  MARGIN_CHECK_UNDERLYINGS_PER_JOB_MAX,
+  marginCheckAccountRangeSchema,
   MARGIN_CHECK_ATTEMPTS_MAX,
   MARGIN_CHECK_BACKOFF_BASE_MS,
   MARGIN_QUEUE_CONCURRENCY,
@@ -11,4 +13,20 @@ export {
   marginCheckPayloadSchema,
   outboxJobId,
 } from './margin.js';
-export type { MarginCheckJobData, MarginCheckJobResult, MarginCheckPayload } from './margin.js';
+export type {
+  MarginCheckAccountRange,
+  MarginCheckJobData,
+  MarginCheckJobResult,
+  MarginCheckPayload,
+} from './margin.js';
+export {
+  LIQUIDATION_ATTEMPTS_MAX,
+  LIQUIDATION_BACKOFF_BASE_MS,
+  LIQUIDATION_QUEUE_CONCURRENCY,
+  LiquidationJobName,
+  liquidationJobDataSchema,
+  liquidationJobId,
+  liquidationJobOptions,
+  liquidationPayloadSchema,
+} from './liquidation.js';
+export type { LiquidationJobData, LiquidationJobResult, LiquidationPayload } from './liquidation.js';

@@ -19,20 +19,54 @@ export const MARGIN_CHECK_BACKOFF_BASE_MS = 500;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export const marginCheckJobDataSchema = z
+const UNDERLYING = /^[A-Za-z0-9_.-]{1,32}$/;
+
+/** Most underlyings one margin-check job names (a tick rarely names more than a few). */
+export const MARGIN_CHECK_UNDERLYINGS_PER_JOB_MAX = 1_000;
+
+/**
+ * The accounts of a price move, named by a slice of the account-id space instead of a list: every member
+ * account with an open position on one of `underlyings` whose id is >= `accountIdFrom` (none: from the
+ * start) and < `accountIdBefore` (none: to the end). The slices of one trigger are contiguous, so an
+ * account that opened a position after the decision is checked too, and the decision itself stays a few
+ * hundred bytes however many accounts it covers (the tick-to-enqueue path writes 20 small rows, not 10,000
+ * ids). The worker resolves the slice when the job runs.
+ */
+export const marginCheckAccountRangeSchema = z
+  .object({
+    underlyings: z.array(z.string().regex(UNDERLYING)).min(1).max(MARGIN_CHECK_UNDERLYINGS_PER_JOB_MAX),
+    accountIdFrom: z.string().regex(UUID).nullable(),
+    accountIdBefore: z.string().regex(UUID).nullable(),
+  })
+  .strict();
+
+export type MarginCheckAccountRange = z.infer<typeof marginCheckAccountRangeSchema>;
+
+const marginCheckFields = z
   .object({
     /** The outbox_event row this job carries (bigint as a decimal string): marked done by the processor. */
     outboxEventId: z.string().regex(/^[1-9][0-9]{0,18}$/),
-    accountIds: z.array(z.string().regex(UUID)).min(1).max(MARGIN_CHECK_ACCOUNTS_PER_JOB_MAX),
+    /** The accounts, listed (the periodic sweep, tests) ... */
+    accountIds: z.array(z.string().regex(UUID)).min(1).max(MARGIN_CHECK_ACCOUNTS_PER_JOB_MAX).optional(),
+    /** ... or as a slice of the accounts holding some underlyings (a price move). Exactly one of the two. */
+    accountRange: marginCheckAccountRangeSchema.optional(),
     /** The instant of the decision (price observation or sweep): the accounts are margined as of it. */
     nowEpochMs: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
   })
   .strict();
 
+const exactlyOneAccountSelection = (value: { accountIds?: unknown; accountRange?: unknown }) =>
+  (value.accountIds === undefined) !== (value.accountRange === undefined);
+const EXACTLY_ONE = { message: 'exactly one of accountIds and accountRange' };
+
+export const marginCheckJobDataSchema = marginCheckFields.refine(exactlyOneAccountSelection, EXACTLY_ONE);
+
 export type MarginCheckJobData = z.infer<typeof marginCheckJobDataSchema>;
 
 /** The payload an outbox event of kind 'margin-check' stores: the job data without the event id. */
-export const marginCheckPayloadSchema = marginCheckJobDataSchema.omit({ outboxEventId: true });
+export const marginCheckPayloadSchema = marginCheckFields
+  .omit({ outboxEventId: true })
+  .refine(exactlyOneAccountSelection, EXACTLY_ONE);
 
 export type MarginCheckPayload = z.infer<typeof marginCheckPayloadSchema>;
 

@@ -1,7 +1,12 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { NovationConfig } from '@novation/config';
-import { QueueName, marginCheckJobOptions, type MarginCheckJobData } from '@novation/jobs';
-import { dataSourceOptions } from '@novation/persistence';
+import {
+  QueueName,
+  marginCheckJobOptions,
+  type MarginCheckAccountRange,
+  type MarginCheckJobData,
+} from '@novation/jobs';
+import { accountsInMarginCheckRange, dataSourceOptions } from '@novation/persistence';
 import { METRICS_REGISTRY, createFastifyApp } from '@novation/platform';
 import { createTestDatabase, deleteQueueKeys, testConfig, type TestDatabase } from '@novation/testing';
 import { Queue } from 'bullmq';
@@ -86,9 +91,17 @@ describe('price moves re-margin the accounts they touch, through the outbox and 
     expect(checks).toMatchObject({ accountCount: 3, createdCount: 1 });
     const eventId = checks.eventIds[0] ?? '';
     const [payload] = (await dataSource.query(`SELECT payload FROM outbox_event WHERE id = $1`, [eventId])) as {
-      payload: { accountIds: string[] };
+      payload: { accountRange: MarginCheckAccountRange };
     }[];
-    expect(payload?.payload.accountIds).toEqual(market.btcAccounts);
+    // The decision names the whole slice of BTC-USD holders; the job resolves it to these three.
+    expect(payload?.payload.accountRange).toEqual({
+      underlyings: ['BTC-USD'],
+      accountIdFrom: null,
+      accountIdBefore: null,
+    });
+    expect(
+      await accountsInMarginCheckRange(dataSource.manager, payload?.payload.accountRange as MarginCheckAccountRange),
+    ).toEqual(market.btcAccounts);
 
     expect(await dispatcher.dispatchOnce()).toBe(1);
     await waitForStatus(eventId, 'done');

@@ -8,7 +8,12 @@ import {
   type MarginCheckJobData,
   type MarginCheckJobResult,
 } from '@novation/jobs';
-import { MarginServiceError, marginAccount, markOutboxEventDone } from '@novation/persistence';
+import {
+  MarginServiceError,
+  accountsInMarginCheckRange,
+  marginAccount,
+  markOutboxEventDone,
+} from '@novation/persistence';
 import { UnrecoverableError, type Job } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { MarginMetrics } from './margin.metrics.js';
@@ -69,10 +74,17 @@ export class MarginCheckProcessor extends WorkerHost implements OnModuleDestroy 
   }
 
   private async marginAll(data: MarginCheckJobData): Promise<MarginCheckJobResult> {
+    // A price move names a slice of the accounts holding its underlyings: resolved now, so an account
+    // that opened a position since the decision is checked too.
+    const accountIds =
+      data.accountIds ??
+      (data.accountRange === undefined
+        ? []
+        : await accountsInMarginCheckRange(this.dataSource.manager, data.accountRange));
     let accountsMargined = 0;
     let stateChanges = 0;
     const failures: string[] = [];
-    for (const accountId of data.accountIds) {
+    for (const accountId of accountIds) {
       try {
         const outcome = await marginAccount(this.dataSource, accountId, data.nowEpochMs);
         accountsMargined += 1;
@@ -89,7 +101,7 @@ export class MarginCheckProcessor extends WorkerHost implements OnModuleDestroy 
       }
     }
     if (failures.length > 0) {
-      throw new Error(`${failures.length} of ${data.accountIds.length} accounts not margined; first: ${failures[0]}`);
+      throw new Error(`${failures.length} of ${accountIds.length} accounts not margined; first: ${failures[0]}`);
     }
     await markOutboxEventDone(this.dataSource.manager, data.outboxEventId, Date.now());
     return { outboxEventId: data.outboxEventId, accountsMargined, stateChanges };

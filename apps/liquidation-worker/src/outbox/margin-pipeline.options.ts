@@ -1,9 +1,15 @@
-/** Timing and limits of the margin pipeline (outbox dispatcher, reconciler, sweep). */
+/** Timing and limits of the margin pipeline (outbox dispatcher, reconciler, sweep) and its liquidation jobs. */
 export interface MarginPipelineOptions {
   /** Whether the periodic tasks run at all (tests drive them by hand). */
   readonly timersEnabled: boolean;
-  /** Pause between two dispatches of pending outbox events. */
+  /** Pause between two dispatches of pending outbox events (the safety net when wake-ups are on). */
   readonly dispatchIntervalMs: number;
+  /**
+   * Dispatch as soon as PostgreSQL announces new outbox events (LISTEN on `outbox_event`, sent at the
+   * commit that recorded them) instead of waiting for the next interval: a price move reaches the queue
+   * in milliseconds. Off only to measure polling alone.
+   */
+  readonly wakeOnNotify: boolean;
   /** Most outbox events one dispatch claims and enqueues. */
   readonly dispatchBatchSize: number;
   /** Pause between two reconciler passes. */
@@ -16,6 +22,11 @@ export interface MarginPipelineOptions {
   readonly dispatchAttemptsMax: number;
   /** Pause between two full sweeps re-margining every member account with positions. */
   readonly sweepIntervalMs: number;
+  /**
+   * removeOnComplete of liquidation jobs: null keeps them a day (liquidationJobOptions); true removes them
+   * at once, false keeps them all. Either way a second breach of the same account is a new job id.
+   */
+  readonly liquidationRemoveOnComplete: boolean | null;
 }
 
 export const MARGIN_PIPELINE_OPTIONS = Symbol('MARGIN_PIPELINE_OPTIONS');
@@ -23,6 +34,7 @@ export const MARGIN_PIPELINE_OPTIONS = Symbol('MARGIN_PIPELINE_OPTIONS');
 export const DEFAULT_MARGIN_PIPELINE_OPTIONS: MarginPipelineOptions = {
   timersEnabled: true,
   dispatchIntervalMs: 200,
+  wakeOnNotify: true,
   dispatchBatchSize: 100,
   reconcileIntervalMs: 5_000,
   // Longer than a job's whole retry schedule would be wrong: a delayed (backing-off) job is still found in
@@ -31,6 +43,7 @@ export const DEFAULT_MARGIN_PIPELINE_OPTIONS: MarginPipelineOptions = {
   reconcileBatchSize: 100,
   dispatchAttemptsMax: 10,
   sweepIntervalMs: 5 * 60_000,
+  liquidationRemoveOnComplete: null,
 };
 
 /** Defaults overridden by `overrides`, each value checked: a zero interval would spin. */
@@ -45,6 +58,12 @@ export function marginPipelineOptions(overrides: Partial<MarginPipelineOptions> 
     ['dispatchAttemptsMax', 1, 100],
     ['sweepIntervalMs', 1_000, 24 * 3_600_000],
   ];
+  if (typeof options.wakeOnNotify !== 'boolean') {
+    throw new RangeError('margin pipeline option wakeOnNotify must be true or false');
+  }
+  if (![null, true, false].includes(options.liquidationRemoveOnComplete)) {
+    throw new RangeError('margin pipeline option liquidationRemoveOnComplete must be null, true or false');
+  }
   for (const [name, min, max] of bounds) {
     const value = options[name];
     if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {

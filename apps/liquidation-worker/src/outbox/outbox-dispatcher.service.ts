@@ -1,11 +1,17 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import {
+  LiquidationJobName,
   MarginJobName,
   QueueName,
+  liquidationJobId,
+  liquidationJobOptions,
+  liquidationPayloadSchema,
   marginCheckJobOptions,
   marginCheckPayloadSchema,
   outboxJobId,
+  type LiquidationJobData,
+  type LiquidationJobResult,
   type MarginCheckJobData,
   type MarginCheckJobResult,
 } from '@novation/jobs';
@@ -15,7 +21,10 @@ import {
   requeueOutboxEvent,
   type ClaimedOutboxEvent,
   type OutboxRejection,
+  type StaleOutboxEvent,
 } from '@novation/persistence';
+import type { NovationConfig } from '@novation/config';
+import { NOVATION_CONFIG, PostgresListener } from '@novation/platform';
 import type { Queue } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { MARGIN_PIPELINE_OPTIONS, type MarginPipelineOptions } from './margin-pipeline.options.js';
@@ -36,8 +45,9 @@ export interface ReconcileOutcome {
 }
 
 /**
- * Moves outbox events to BullMQ. The dispatcher claims pending events and adds one job each, with the job
- * id `outbox-<event id>`: a dispatch repeated after a crash (job added, commit lost) is dropped by BullMQ.
+ * Moves outbox events to BullMQ. The dispatcher claims pending events and adds one job each: a margin
+ * check on the margin queue with the job id `outbox-<event id>`, a liquidation on the liquidation queue
+ * with the job id `liq-<account>-<liquidation>` (it names the breach): a dispatch repeated after a crash (job added, commit lost) is dropped by BullMQ.
  * The reconciler re-dispatches events whose job is no longer in Redis (flush, failover) or gave up, so a
  * recorded decision is never lost to Redis.
  */
@@ -46,11 +56,15 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnModuleDestroy
   private readonly logger = new Logger(OutboxDispatcher.name);
   private readonly dispatchTask: PeriodicTask;
   private readonly reconcileTask: PeriodicTask;
+  private readonly wakeUps: PostgresListener | null;
 
   constructor(
     private readonly dataSource: DataSource,
     @InjectQueue(QueueName.Margin) private readonly queue: Queue<MarginCheckJobData, MarginCheckJobResult>,
+    @InjectQueue(QueueName.Liquidation)
+    private readonly liquidationQueue: Queue<LiquidationJobData, LiquidationJobResult>,
     @Inject(MARGIN_PIPELINE_OPTIONS) private readonly options: MarginPipelineOptions,
+    @Inject(NOVATION_CONFIG) config: NovationConfig,
   ) {
     this.dispatchTask = new PeriodicTask(
       'outbox dispatch',
@@ -64,16 +78,32 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnModuleDestroy
       () => this.reconcileOnce(Date.now()),
       this.logger,
     );
+    this.wakeUps =
+      options.timersEnabled && options.wakeOnNotify
+        ? new PostgresListener(
+            { url: config.database.url, channel: 'outbox_event', applicationName: 'novation-outbox-wake-up' },
+            {
+              onNotification: () => this.dispatchTask.runSoon(),
+              // Events recorded while the connection was down announced nothing: look now.
+              onListening: () => this.dispatchTask.runSoon(),
+              onLost: (reason) => this.logger.warn(`outbox wake-ups lost (${reason}); polling meanwhile`),
+            },
+          )
+        : null;
   }
 
-  onApplicationBootstrap(): void {
+  async onApplicationBootstrap(): Promise<void> {
     if (!this.options.timersEnabled) return;
     this.dispatchTask.start();
     this.reconcileTask.start();
+    // Resolves once listening, or after a first failure (then it retries in the background; polling
+    // carries on meanwhile).
+    await this.wakeUps?.start();
   }
 
-  /** Stops the timers and waits for a run in progress, before BullMQ and the database close. */
+  /** Stops the wake-ups and timers and waits for a run in progress, before BullMQ and the database close. */
   async onModuleDestroy(): Promise<void> {
+    await this.wakeUps?.stop();
     await Promise.all([this.dispatchTask.stop(), this.reconcileTask.stop()]);
   }
 
@@ -84,6 +114,8 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnModuleDestroy
       { limit: this.options.dispatchBatchSize, nowEpochMs: Date.now() },
       (events) => this.enqueue(events),
     );
+    // A full batch means more may be waiting: go again at once rather than after the interval.
+    if (claimed.length === this.options.dispatchBatchSize) this.dispatchTask.runSoon();
     return claimed.length;
   }
 
@@ -96,7 +128,7 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnModuleDestroy
     let requeued = 0;
     let failed = 0;
     for (const event of stale) {
-      const reason = await this.lostJobReason(event.id);
+      const reason = await this.lostJobReason(event);
       if (reason === undefined) continue;
       const status = await requeueOutboxEvent(this.dataSource.manager, event.id, {
         reason,
@@ -115,8 +147,8 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnModuleDestroy
    * Why the event's job will never mark it done, or undefined while the job is still waiting, delayed or
    * active. A failed or completed job is removed, so the re-dispatch under the same id is not deduplicated.
    */
-  private async lostJobReason(eventId: string): Promise<string | undefined> {
-    const job = await this.queue.getJob(outboxJobId(eventId));
+  private async lostJobReason(event: StaleOutboxEvent): Promise<string | undefined> {
+    const job = await this.jobOf(event);
     if (job === undefined) return 'job not found in Redis';
     const state = await job.getState();
     let reason: string | undefined;
@@ -127,10 +159,32 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnModuleDestroy
     return reason;
   }
 
+  /** The job an event was enqueued as: by kind, on its queue, under its job id. */
+  private async jobOf(event: StaleOutboxEvent) {
+    switch (event.kind) {
+      case 'margin-check':
+        return this.queue.getJob(outboxJobId(event.id));
+      case 'liquidation': {
+        // The job id names the breach, so it is rebuilt from the stored payload.
+        const [row] = (await this.dataSource.query(`SELECT payload FROM outbox_event WHERE id = $1`, [event.id])) as {
+          payload: unknown;
+        }[];
+        const payload = liquidationPayloadSchema.safeParse(row?.payload);
+        if (!payload.success) return undefined;
+        return this.liquidationQueue.getJob(liquidationJobId(payload.data.accountId, payload.data.liquidationId));
+      }
+    }
+  }
+
   private async enqueue(events: readonly ClaimedOutboxEvent[]): Promise<readonly OutboxRejection[]> {
     const rejections: OutboxRejection[] = [];
     const jobs: { name: MarginJobName; data: MarginCheckJobData; opts: ReturnType<typeof marginCheckJobOptions> }[] =
       [];
+    const liquidationJobs: {
+      name: LiquidationJobName;
+      data: LiquidationJobData;
+      opts: ReturnType<typeof liquidationJobOptions>;
+    }[] = [];
     for (const event of events) {
       switch (event.kind) {
         case 'margin-check': {
@@ -146,9 +200,26 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnModuleDestroy
           });
           break;
         }
+        case 'liquidation': {
+          const payload = liquidationPayloadSchema.safeParse(event.payload);
+          if (!payload.success) {
+            rejections.push({ id: event.id, reason: `invalid liquidation payload: ${payload.error.message}` });
+            break;
+          }
+          const removeOnComplete = this.options.liquidationRemoveOnComplete;
+          liquidationJobs.push({
+            name: LiquidationJobName.Execute,
+            data: { outboxEventId: event.id, ...payload.data },
+            opts: liquidationJobOptions(payload.data, removeOnComplete === null ? {} : { removeOnComplete }),
+          });
+          break;
+        }
       }
     }
     if (jobs.length > 0) await withTimeout(this.queue.addBulk(jobs), ENQUEUE_TIMEOUT_MS, 'adding margin-check jobs');
+    if (liquidationJobs.length > 0) {
+      await withTimeout(this.liquidationQueue.addBulk(liquidationJobs), ENQUEUE_TIMEOUT_MS, 'adding liquidation jobs');
+    }
     return rejections;
   }
 }

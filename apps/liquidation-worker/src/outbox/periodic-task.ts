@@ -3,11 +3,14 @@ import type { Logger } from '@nestjs/common';
 /**
  * Runs `work` every `intervalMs`, never two runs at once (the next run is scheduled when one ends). `stop`
  * cancels the next run and waits for the current one, so shutdown drains instead of cutting work short.
+ * `runSoon` asks for a run now (a wake-up): at once if idle, right after the current run otherwise; many
+ * wake-ups during one run collapse into one more run.
  */
 export class PeriodicTask {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = true;
+  private wokenDuringRun = false;
 
   constructor(
     private readonly name: string,
@@ -29,14 +32,26 @@ export class PeriodicTask {
     await this.running;
   }
 
-  private schedule(): void {
+  runSoon(): void {
     if (this.stopped) return;
+    if (this.running !== undefined) {
+      this.wokenDuringRun = true;
+      return;
+    }
+    this.schedule(0);
+  }
+
+  private schedule(delayMs = this.intervalMs): void {
+    if (this.stopped) return;
+    if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.wokenDuringRun = false;
       this.running = this.runOnce().finally(() => {
         this.running = undefined;
-        this.schedule();
+        this.schedule(this.wokenDuringRun ? 0 : this.intervalMs);
       });
-    }, this.intervalMs);
+    }, delayMs);
   }
 
   private async runOnce(): Promise<void> {

@@ -21,6 +21,7 @@ export type {
 export {
   MARGIN_CHECK_EVENTS_PER_TRIGGER_MAX,
   MARGIN_CHECK_UNDERLYINGS_PER_TRIGGER_MAX,
+  accountsInMarginCheckRange,
   publishMarketDataAndRecordChecks,
   recordMarginChecksForAllAccounts,
   recordMarginChecksForUnderlyings,

@@ -4,7 +4,12 @@ import { dataSourceOptions, migrateUp } from '../data-source.js';
 import { InstrumentEntity } from '../entities/reference-data.entity.js';
 import { Outbox1795720000000 } from '../migrations/1795720000000-Outbox.js';
 import { seedDemoMarket } from '../seed/demo-market.js';
-import { recordMarginChecksForAllAccounts, recordMarginChecksForUnderlyings } from './margin-checks.js';
+import type { MarginCheckAccountRange, MarginCheckPayload } from '@novation/jobs';
+import {
+  accountsInMarginCheckRange,
+  recordMarginChecksForAllAccounts,
+  recordMarginChecksForUnderlyings,
+} from './margin-checks.js';
 import {
   OutboxError,
   countOpenOutboxEvents,
@@ -72,9 +77,9 @@ describe('the outbox in PostgreSQL', () => {
     await dataSource.query(`DELETE FROM outbox_event`);
   });
 
-  const payloadOf = async (id: string): Promise<{ accountIds: string[]; nowEpochMs: number }> => {
+  const payloadOf = async (id: string): Promise<MarginCheckPayload> => {
     const [row] = (await dataSource.query(`SELECT payload FROM outbox_event WHERE id = $1`, [id])) as {
-      payload: { accountIds: string[]; nowEpochMs: number };
+      payload: MarginCheckPayload;
     }[];
     if (row === undefined) throw new Error(`no event ${id}`);
     return row.payload;
@@ -84,8 +89,27 @@ describe('the outbox in PostgreSQL', () => {
     const trigger = { underlyings: ['BTC-USD'], triggerId: 'test-1', nowEpochMs: NOW };
     const first = await dataSource.transaction((manager) => recordMarginChecksForUnderlyings(manager, trigger));
     expect(first).toMatchObject({ accountCount: 501, createdCount: 2 });
-    expect((await payloadOf(first.eventIds[0] ?? '')).accountIds).toEqual(btcAccounts.slice(0, 500));
-    expect(await payloadOf(first.eventIds[1] ?? '')).toEqual({ accountIds: btcAccounts.slice(500), nowEpochMs: NOW });
+    // Two contiguous halves of the uuid space; resolved, they hold every BTC account exactly once.
+    const firstSlice = await payloadOf(first.eventIds[0] ?? '');
+    const secondSlice = await payloadOf(first.eventIds[1] ?? '');
+    const half = '80000000-0000-0000-0000-000000000000';
+    expect(firstSlice).toEqual({
+      accountRange: { underlyings: ['BTC-USD'], accountIdFrom: null, accountIdBefore: half },
+      nowEpochMs: NOW,
+    });
+    expect(secondSlice).toEqual({
+      accountRange: { underlyings: ['BTC-USD'], accountIdFrom: half, accountIdBefore: null },
+      nowEpochMs: NOW,
+    });
+    const resolve = (payload: MarginCheckPayload) =>
+      accountsInMarginCheckRange(dataSource.manager, payload.accountRange as MarginCheckAccountRange);
+    const lower = await resolve(firstSlice);
+    const upper = await resolve(secondSlice);
+    expect([...lower, ...upper]).toEqual(btcAccounts);
+    expect(lower.every((id) => id < half) && upper.every((id) => id >= half)).toBe(true);
+    // Random ids: about half each (501 accounts, so 250 +/- 11 for one standard deviation).
+    expect(lower.length).toBeGreaterThan(150);
+    expect(upper.length).toBeGreaterThan(150);
 
     const again = await dataSource.transaction((manager) => recordMarginChecksForUnderlyings(manager, trigger));
     expect(again).toEqual({ accountCount: 501, eventIds: first.eventIds, createdCount: 0 });
@@ -100,7 +124,8 @@ describe('the outbox in PostgreSQL', () => {
       recordMarginChecksForUnderlyings(manager, { underlyings: ['ETH-USD'], triggerId: 'eth', nowEpochMs: NOW }),
     );
     expect(eth.accountCount).toBe(3);
-    expect((await payloadOf(eth.eventIds[0] ?? '')).accountIds).toEqual(ethAccounts);
+    const ethSlice = (await payloadOf(eth.eventIds[0] ?? '')).accountRange as MarginCheckAccountRange;
+    expect(await accountsInMarginCheckRange(dataSource.manager, ethSlice)).toEqual(ethAccounts);
     const none = await dataSource.transaction((manager) =>
       recordMarginChecksForUnderlyings(manager, { underlyings: ['SOL-USD'], triggerId: 'sol', nowEpochMs: NOW }),
     );
