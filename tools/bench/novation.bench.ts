@@ -3,8 +3,8 @@
  * own database (createTestDatabase, DATABASE_URL's server), migrates, seeds the demo market, adds 10,000
  * member accounts with USDC deposits, then clears BTC-PERP trades with fees:
  * - one account pair (every trade locks the same two positions) and trades spread over the 10k accounts;
- * - batched (atomic batches of 500, the multi-row fast path) and unbatched (one trade per call/transaction);
- *   "x2" keeps two batches in flight on two connections.
+ * - batched (atomic batches of 500, the multi-row fast path; "max" = TRADES_PER_BATCH_MAX per batch) and
+ *   unbatched (one trade per call/transaction); "x2" keeps two batches in flight on two connections.
  * Prints trades/s, ledger postings/s, and per-core figures: Node and PostgreSQL share this machine's cores,
  * so the per-core figure divides by all of them. The database is dropped at the end, even on error.
  * Seeded, so two runs submit the same trades. Measures only; never fails on timing.
@@ -20,6 +20,7 @@ import {
   migrateUp,
   postJournalEntries,
   seedDemoMarket,
+  TRADES_PER_BATCH_MAX,
   submitTrades,
 } from '@novation/persistence';
 import { createTestDatabase } from '@novation/testing';
@@ -182,8 +183,20 @@ async function main(): Promise<void> {
     await measure(market, 'warm-up', makeTrades(market, 'W1', 100, spread, 2), 1);
     const results = [
       await measure(market, 'one pair, batched', makeTrades(market, 'PB', BATCHED_TRADES, onePair, 3), BATCH_SIZE),
+      await measure(
+        market,
+        'one pair, batched max',
+        makeTrades(market, 'PM', BATCHED_TRADES, onePair, 8),
+        TRADES_PER_BATCH_MAX,
+      ),
       await measure(market, 'one pair, unbatched', makeTrades(market, 'PU', UNBATCHED_TRADES, onePair, 4), 1),
       await measure(market, '10k accounts, batched', makeTrades(market, 'SB', BATCHED_TRADES, spread, 5), BATCH_SIZE),
+      await measure(
+        market,
+        '10k accounts, batched max',
+        makeTrades(market, 'SM', BATCHED_TRADES, spread, 9),
+        TRADES_PER_BATCH_MAX,
+      ),
       await measure(
         market,
         '10k accounts, batched x2',
@@ -195,15 +208,16 @@ async function main(): Promise<void> {
     ];
     console.log(
       `${ACCOUNT_COUNT.toLocaleString('en-US')} accounts created and funded in ${setupSeconds.toFixed(2)} s; ` +
-        `${cores} cores shared by Node and PostgreSQL; batched = atomic batches of ${BATCH_SIZE}, unbatched = 1 trade per call, x2 = 2 batches in flight`,
+        `${cores} cores shared by Node and PostgreSQL; batched = atomic batches of ${BATCH_SIZE}, ` +
+        `max = ${TRADES_PER_BATCH_MAX}, unbatched = 1 trade per call, x2 = 2 batches in flight`,
     );
-    const header = ['scenario'.padEnd(24), 'trades', 'seconds', 'trades/s', 'trades/s/core', 'postings', 'postings/s'];
+    const header = ['scenario'.padEnd(25), 'trades', 'seconds', 'trades/s', 'trades/s/core', 'postings', 'postings/s'];
     console.log(header.join(' | '));
     for (const result of results) {
       const perSecond = result.trades / result.seconds;
       console.log(
         [
-          result.name.padEnd(24),
+          result.name.padEnd(25),
           String(result.trades).padStart(6),
           result.seconds.toFixed(2).padStart(7),
           Math.round(perSecond).toLocaleString('en-US').padStart(8),
