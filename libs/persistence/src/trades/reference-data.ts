@@ -2,7 +2,7 @@ import type { NovationHouseAccounts } from '@novation/clearing';
 import type { Instrument } from '@novation/instruments';
 import { Decimal } from '@novation/money';
 import type { EntityManager } from 'typeorm';
-import type { AccountKind, AccountStatus, HouseRole } from '../entities/membership.entity.js';
+import type { AccountKind, AccountMarginState, AccountStatus, HouseRole } from '../entities/membership.entity.js';
 import type { InstrumentEntity, InstrumentStatus } from '../entities/reference-data.entity.js';
 import { toDomainInstrument } from '../instrument-mapping.js';
 import { runQuery } from './sql.js';
@@ -27,6 +27,11 @@ export interface AccountReference {
   readonly houseRole: HouseRole | null;
   readonly status: AccountStatus;
   readonly isolatedInstrumentId: string | null;
+  /**
+   * Read with the batch's reference data, not locked: a margin run that moves the account between this
+   * read and the commit is not seen by this batch (its next margin check sees the batch's positions).
+   */
+  readonly marginState: AccountMarginState;
 }
 
 export interface StoredTrade {
@@ -97,7 +102,7 @@ export async function loadBatchReferenceData(
         FROM instrument i JOIN asset a ON a.code = i.settlement_asset WHERE i.id = ANY($2::uuid[])) AS instruments,
        (SELECT coalesce(json_agg(json_build_object(
           'id', account.id, 'kind', account.kind, 'houseRole', account.house_role, 'status', account.status,
-          'isolatedInstrumentId', account.isolated_instrument_id)), '[]'::json)
+          'isolatedInstrumentId', account.isolated_instrument_id, 'marginState', account.margin_state)), '[]'::json)
         FROM account WHERE id = ANY($3::uuid[])) AS accounts,
        (SELECT json_object_agg(house_role, id) FROM account
         WHERE kind = 'house' AND house_role IN ('fee_revenue', 'variation_margin')) AS house,

@@ -475,6 +475,38 @@ describe('submitTrades on real PostgreSQL', () => {
     expect(new Decimal(await balance(feeRevenue, 'USDC')).minus(feesBefore).toFixed()).toBe('0.4');
   });
 
+  it('lets an account under a margin call or in liquidation only reduce its position', async () => {
+    const called = 'CHARLIE:portfolio';
+    const opened = await submit([trade({ buyer: called, seller: 'ALPHA:main', quantity: '0.5', price: '60000' })]);
+    expect(opened.trades[0]?.status).toBe('novated');
+    const held = new Decimal(must(await position(called, 'BTC-PERP')).quantity);
+    expect(held.isPositive()).toBe(true);
+    for (const state of ['margin_call', 'liquidating'] as const) {
+      await dataSource.query(`UPDATE account SET margin_state = $2 WHERE id = $1`, [account[called], state]);
+      try {
+        const before = await snapshot();
+        // Buying more, or selling through zero into a short, adds risk: refused, nothing written.
+        const more = await submit([trade({ buyer: called, seller: 'ALPHA:main', quantity: '0.1', price: '60000' })]);
+        expect(more.trades[0]?.error).toMatchObject({ code: 'RISK_INCREASE_REFUSED', field: 'buyerAccountId' });
+        const flip = held.plus('0.1').toFixed();
+        const through = await submit([trade({ buyer: 'ALPHA:main', seller: called, quantity: flip, price: '60000' })]);
+        expect(through.trades[0]?.error).toMatchObject({ code: 'RISK_INCREASE_REFUSED', field: 'sellerAccountId' });
+        expect(await snapshot()).toEqual(before);
+        // Selling part of the long reduces risk: accepted. The counterparty is unaffected by the rule.
+        const reduce = await submit([trade({ buyer: 'ALPHA:main', seller: called, quantity: '0.1', price: '60000' })]);
+        expect(reduce.trades[0]?.status).toBe('novated');
+        const after = new Decimal(must(await position(called, 'BTC-PERP')).quantity);
+        expect(after.toFixed()).toBe(held.minus('0.1').toFixed());
+        // Put the long back for the next state.
+        await dataSource.query(`UPDATE account SET margin_state = 'healthy' WHERE id = $1`, [account[called]]);
+        const restore = await submit([trade({ buyer: called, seller: 'ALPHA:main', quantity: '0.1', price: '60000' })]);
+        expect(restore.trades[0]?.status).toBe('novated');
+      } finally {
+        await dataSource.query(`UPDATE account SET margin_state = 'healthy' WHERE id = $1`, [account[called]]);
+      }
+    }
+  });
+
   it('per-trade rolls back only the trade the ledger refuses, and removes the positions it created', async () => {
     // A journal entry already holds the key the trade would post under, with another payload.
     const blocked = trade({

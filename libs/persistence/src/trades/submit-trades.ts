@@ -3,6 +3,7 @@ import { ClearingError, noviateTrade, parseTradeInput, validateTrade } from '@no
 import type { ClearingPosition, JournalEntryDraft, NovationHouseAccounts, VenueTrade } from '@novation/clearing';
 import { Decimal } from '@novation/money';
 import type { DataSource, EntityManager } from 'typeorm';
+import type { AccountMarginState } from '../entities/membership.entity.js';
 import { LedgerError } from '../ledger.js';
 import { postJournalEntries } from './bulk-ledger.js';
 import { TradeRejectedError, TradeSubmissionError } from './errors.js';
@@ -37,6 +38,8 @@ interface Candidate {
   readonly trade: VenueTrade;
   readonly payloadHash: string;
   readonly instrument: InstrumentReference;
+  /** Sides whose account is under a margin call or in liquidation: they may only reduce their position. */
+  readonly reduceOnly: { readonly buyer: boolean; readonly seller: boolean };
 }
 
 interface PositionState {
@@ -186,7 +189,11 @@ async function runBatch(
     }
     try {
       const instrument = checkTrade(trade, reference, submission);
-      const candidate = { item, trade, payloadHash, instrument };
+      const reduceOnly = {
+        buyer: REDUCE_ONLY_STATES.has(reference.accounts.get(trade.buyerAccountId)?.marginState ?? 'healthy'),
+        seller: REDUCE_ONLY_STATES.has(reference.accounts.get(trade.sellerAccountId)?.marginState ?? 'healthy'),
+      };
+      const candidate = { item, trade, payloadHash, instrument, reduceOnly };
       candidates.push(candidate);
       candidateByTradeId.set(trade.tradeId, candidate);
     } catch (error) {
@@ -391,12 +398,32 @@ function novate(candidate: Candidate, states: Map<string, PositionState>, house:
     house,
     instrument.settlementAssetScale,
   );
+  if (candidate.reduceOnly.buyer) assertReduces(buyerState.position, result.buyer.position, 'buyerAccountId');
+  if (candidate.reduceOnly.seller) assertReduces(sellerState.position, result.seller.position, 'sellerAccountId');
   return {
     candidate,
     buyer: storablePosition(result.buyer.position),
     seller: storablePosition(result.seller.position),
     journalEntry: result.journalEntry,
   };
+}
+
+/** Margin states in which an account may not add risk (the issue: "may not withdraw or add risk"). */
+const REDUCE_ONLY_STATES: ReadonlySet<AccountMarginState> = new Set(['margin_call', 'liquidating']);
+
+/**
+ * A reduce-only side may bring its position towards zero, never past it: a larger absolute quantity, or
+ * a flip to the other side, adds risk and is refused.
+ */
+function assertReduces(before: ClearingPosition, after: ClearingPosition, field: string): void {
+  const flipped = !after.quantity.isZero() && after.quantity.isNeg() !== before.quantity.isNeg();
+  if (after.quantity.abs().gt(before.quantity.abs()) || flipped) {
+    throw new TradeRejectedError(
+      'RISK_INCREASE_REFUSED',
+      field,
+      'is under a margin call or in liquidation: only trades that reduce its position are accepted',
+    );
+  }
 }
 
 /**
