@@ -38,7 +38,15 @@ export class WorkerModule {
           }),
         }),
         BullModule.registerQueue({ name: QueueName.System }),
-        MarginModule.register(marginPipeline),
+        // The environment's pipeline timing and retention (libs/config), then the caller's overrides (tests).
+        MarginModule.register({
+          dispatchIntervalMs: config.marginPipeline.dispatchIntervalMs,
+          reconcileIntervalMs: config.marginPipeline.reconcileIntervalMs,
+          sweepIntervalMs: config.marginPipeline.sweepIntervalMs,
+          outboxRetentionDays: config.marginPipeline.outboxRetentionDays,
+          accountEventRetentionDays: config.marginPipeline.accountEventRetentionDays,
+          ...marginPipeline,
+        }),
         LiquidationModule,
       ],
       providers: [SystemProcessor],

@@ -21,6 +21,14 @@ export interface NovationConfig {
     readonly audience: string;
     readonly ttlMaxSeconds: number;
   };
+  /** Timing of the worker's margin pipeline and retention of what it leaves behind. */
+  readonly marginPipeline: {
+    readonly dispatchIntervalMs: number;
+    readonly reconcileIntervalMs: number;
+    readonly sweepIntervalMs: number;
+    readonly outboxRetentionDays: number;
+    readonly accountEventRetentionDays: number;
+  };
   readonly logLevel: Environment['LOG_LEVEL'];
   readonly shutdownTimeoutMs: number;
 }
@@ -67,6 +75,13 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
       issuer: env.ADMIN_TOKEN_ISSUER,
       audience: env.ADMIN_TOKEN_AUDIENCE,
       ttlMaxSeconds: env.ADMIN_TOKEN_TTL_MAX_SECONDS,
+    },
+    marginPipeline: {
+      dispatchIntervalMs: env.MARGIN_DISPATCH_INTERVAL_MS,
+      reconcileIntervalMs: env.MARGIN_RECONCILE_INTERVAL_MS,
+      sweepIntervalMs: env.MARGIN_SWEEP_INTERVAL_MS,
+      outboxRetentionDays: env.OUTBOX_RETENTION_DAYS,
+      accountEventRetentionDays: env.ACCOUNT_EVENT_RETENTION_DAYS,
     },
     logLevel: env.LOG_LEVEL,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,

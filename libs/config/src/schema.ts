@@ -49,6 +49,21 @@ export const environmentSchema = z.object({
   TZ: z.literal('UTC', { error: 'must be UTC (set TZ=UTC)' }).default('UTC'),
   RUN_MIGRATIONS_AT_START: z.stringbool().default(true),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  /** Outbox dispatch poll (the safety net: the dispatcher also wakes on PostgreSQL NOTIFY). */
+  MARGIN_DISPATCH_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(200),
+  /** How often the reconciler looks for decisions whose job Redis lost. */
+  MARGIN_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(10).max(3_600_000).default(5_000),
+  /** How often every account with positions is re-margined, whatever the prices did. */
+  MARGIN_SWEEP_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .min(1_000)
+    .max(24 * 3_600_000)
+    .default(5 * 60_000),
+  /** Finished (done or failed) outbox events older than this are deleted by the worker. */
+  OUTBOX_RETENTION_DAYS: z.coerce.number().int().min(1).max(3_650).default(30),
+  /** Account events (what subscriptions and the catch-up query serve) older than this are deleted. */
+  ACCOUNT_EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3_650).default(90),
   /** HS256 secret that signs and verifies admin-service JWTs; at least 32 characters. */
   ADMIN_TOKEN_SECRET: z.string().min(32).max(512).default(DEVELOPMENT_ADMIN_TOKEN_SECRET),
   ADMIN_TOKEN_ISSUER: tokenPartyName.default('novation'),

@@ -8,6 +8,7 @@ import {
   marginPipelineOptions,
   type MarginPipelineOptions,
 } from '../outbox/margin-pipeline.options.js';
+import { RetentionService } from '../outbox/retention.service.js';
 import { MarginCheckProcessor } from './margin-check.processor.js';
 import { MarginSweepService } from './margin-sweep.service.js';
 import { MarginMetrics } from './margin.metrics.js';
@@ -30,8 +31,9 @@ export class MarginModule {
         MarginCheckProcessor,
         OutboxDispatcher,
         MarginSweepService,
+        RetentionService,
       ],
-      exports: [OutboxDispatcher, MarginSweepService],
+      exports: [OutboxDispatcher, MarginSweepService, RetentionService],
     };
   }
 }

@@ -27,6 +27,12 @@ export interface MarginPipelineOptions {
    * at once, false keeps them all. Either way a second breach of the same account is a new job id.
    */
   readonly liquidationRemoveOnComplete: boolean | null;
+  /** Pause between two retention passes (done outbox events, old account events). */
+  readonly retentionIntervalMs: number;
+  /** Done outbox events older than this are deleted (failed ones never: they wait for a person). */
+  readonly outboxRetentionDays: number;
+  /** Account events older than this are deleted. */
+  readonly accountEventRetentionDays: number;
 }
 
 export const MARGIN_PIPELINE_OPTIONS = Symbol('MARGIN_PIPELINE_OPTIONS');
@@ -44,6 +50,9 @@ export const DEFAULT_MARGIN_PIPELINE_OPTIONS: MarginPipelineOptions = {
   dispatchAttemptsMax: 10,
   sweepIntervalMs: 5 * 60_000,
   liquidationRemoveOnComplete: null,
+  retentionIntervalMs: 3_600_000,
+  outboxRetentionDays: 30,
+  accountEventRetentionDays: 90,
 };
 
 /** Defaults overridden by `overrides`, each value checked: a zero interval would spin. */
@@ -57,6 +66,9 @@ export function marginPipelineOptions(overrides: Partial<MarginPipelineOptions> 
     ['reconcileBatchSize', 1, 1_000],
     ['dispatchAttemptsMax', 1, 100],
     ['sweepIntervalMs', 1_000, 24 * 3_600_000],
+    ['retentionIntervalMs', 1_000, 24 * 3_600_000],
+    ['outboxRetentionDays', 1, 3_650],
+    ['accountEventRetentionDays', 1, 3_650],
   ];
   if (typeof options.wakeOnNotify !== 'boolean') {
     throw new RangeError('margin pipeline option wakeOnNotify must be true or false');

@@ -1,6 +1,8 @@
 export { OutboxEventEntity } from './outbox-event.entity.js';
 export type { OutboxEventKind, OutboxEventStatus } from './outbox-event.entity.js';
 export {
+  OUTBOX_RETENTION_BATCH_MAX,
+  deleteDoneOutboxEvents,
   OUTBOX_CLAIM_BATCH_MAX,
   OutboxError,
   countOpenOutboxEvents,

@@ -13,6 +13,7 @@ import {
 import {
   OutboxError,
   countOpenOutboxEvents,
+  deleteDoneOutboxEvents,
   dispatchPendingOutboxEvents,
   listStaleEnqueuedOutboxEvents,
   markOutboxEventDone,
@@ -134,6 +135,43 @@ describe('the outbox in PostgreSQL', () => {
       recordMarginChecksForAllAccounts(manager, { triggerId: 'sweep-1', nowEpochMs: NOW }),
     );
     expect(sweep).toMatchObject({ accountCount: 504, createdCount: 2 });
+  });
+
+  it('retention deletes done events past their days, never pending or failed ones', async () => {
+    const ids = await dataSource.transaction(async (manager) =>
+      Promise.all(
+        ['old-done', 'new-done', 'old-failed', 'old-pending'].map(
+          async (key) =>
+            (await recordOutboxEvent(manager, { kind: 'margin-check', dedupeKey: key, payload: { key } })).id,
+        ),
+      ),
+    );
+    const [oldDone, newDone, oldFailed, oldPending] = ids;
+    const day = 86_400_000;
+    await dataSource.query(`UPDATE outbox_event SET status = 'done', done_at = $2 WHERE id = $1`, [
+      oldDone,
+      new Date(NOW - 31 * day),
+    ]);
+    await dataSource.query(`UPDATE outbox_event SET status = 'done', done_at = $2 WHERE id = $1`, [
+      newDone,
+      new Date(NOW - 29 * day),
+    ]);
+    await dataSource.query(`UPDATE outbox_event SET status = 'failed', created_at = $2 WHERE id = $1`, [
+      oldFailed,
+      new Date(NOW - 40 * day),
+    ]);
+    await dataSource.query(`UPDATE outbox_event SET created_at = $2 WHERE id = $1`, [
+      oldPending,
+      new Date(NOW - 40 * day),
+    ]);
+    const options = { nowEpochMs: NOW, retentionDays: 30, batchSizeMax: 10 };
+    expect(await deleteDoneOutboxEvents(dataSource.manager, options)).toBe(1);
+    expect(await deleteDoneOutboxEvents(dataSource.manager, options)).toBe(0);
+    const left = (await dataSource.query(`SELECT id::text AS id FROM outbox_event ORDER BY outbox_event.id`)) as { id: string }[];
+    expect(left.map((row) => row.id)).toEqual([newDone, oldFailed, oldPending]);
+    await expect(deleteDoneOutboxEvents(dataSource.manager, { ...options, retentionDays: 0 })).rejects.toThrow(
+      'retentionDays',
+    );
   });
 
   it('refuses to record outside a transaction, and a rolled-back decision leaves no event', async () => {

@@ -206,3 +206,33 @@ export async function countOpenOutboxEvents(
   const count = (status: 'pending' | 'enqueued') => rows.find((row) => row.status === status)?.count ?? 0;
   return { pending: count('pending'), enqueued: count('enqueued') };
 }
+
+/** Most outbox events one retention call deletes: bounds the transaction and its lock set. */
+export const OUTBOX_RETENTION_BATCH_MAX = 10_000;
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Retention: deletes up to `batchSizeMax` events marked done more than `retentionDays` before
+ * `nowEpochMs`, oldest first; returns how many (call again while it returns batchSizeMax). Failed events
+ * are never deleted here: they wait for a person (the admin service's failed-jobs report).
+ */
+export async function deleteDoneOutboxEvents(
+  manager: EntityManager,
+  options: { readonly nowEpochMs: number; readonly retentionDays: number; readonly batchSizeMax: number },
+): Promise<number> {
+  assertEpochMs(options.nowEpochMs, 'nowEpochMs');
+  if (!Number.isInteger(options.retentionDays) || options.retentionDays < 1 || options.retentionDays > 36_500) {
+    throw new OutboxError('retentionDays must be an integer in [1, 36500]');
+  }
+  const batch = options.batchSizeMax;
+  if (!Number.isInteger(batch) || batch < 1 || batch > OUTBOX_RETENTION_BATCH_MAX) {
+    throw new OutboxError(`batchSizeMax must be an integer in [1, ${OUTBOX_RETENTION_BATCH_MAX}]`);
+  }
+  const [, affected] = (await manager.query(
+    `DELETE FROM outbox_event WHERE id IN (
+       SELECT id FROM outbox_event WHERE status = 'done' AND done_at < $1 ORDER BY id LIMIT $2)`,
+    [new Date(options.nowEpochMs - options.retentionDays * DAY_MS), batch],
+  )) as [unknown, number];
+  return affected;
+}
