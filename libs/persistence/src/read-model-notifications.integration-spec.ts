@@ -72,7 +72,7 @@ describe('read-model change notifications', () => {
     expect(await drain()).toEqual([]);
   });
 
-  it('names instruments on a new mark, and sends "*" for a statement touching thousands of keys', async () => {
+  it('names instruments on a new mark, and sends "*" for a statement touching over 3,000 keys', async () => {
     await drain();
     const instrument = await dataSource.manager.findOneByOrFail(InstrumentEntity, { symbol: 'BTC-PERP' });
     await dataSource.query(
@@ -80,11 +80,15 @@ describe('read-model change notifications', () => {
       [instrument.id],
     );
     expect(await drain()).toEqual([`m:${instrument.id}`]);
-    // No statement in this test database touches 3,000 accounts; the threshold is checked directly.
-    const [{ body }] = (await dataSource.query(`SELECT pg_get_functiondef('notify_read_model'::regproc) AS body`)) as {
-      body: string;
-    }[];
-    expect(body).toContain('flush_all_over constant integer := 3000');
-    expect(body).toContain(`prefix || ':*'`);
+    // A statement touching more than 3,000 keys sends "drop everything of that kind" instead of the ids.
+    const [firm] = (await dataSource.query(
+      `INSERT INTO member_firm (code, name) VALUES ('BULK', 'Bulk firm') RETURNING id`,
+    )) as { id: string }[];
+    await dataSource.query(
+      `INSERT INTO account (member_firm_id, code, kind, settlement_asset)
+       SELECT $1::uuid, 'bulk-' || n, 'cross', 'USDC' FROM generate_series(1, 3001) AS n`,
+      [firm?.id],
+    );
+    expect(await drain()).toEqual(['a:*']);
   });
 });
