@@ -245,7 +245,9 @@ async function main(): Promise<void> {
       'failed',
     ];
     const rows: string[] = [];
-    for (const scenario of scenarios) {
+    // `node api-load.bench.js <text>` runs only the scenarios whose name contains <text> (for profiling).
+    const only = process.argv[2];
+    for (const scenario of scenarios.filter((candidate) => only === undefined || candidate.name.includes(only))) {
       scenario.setUp?.();
       const expectBody = await preflight(scenario);
       // The load generator runs on its own thread: on the API's event loop it would take a large share

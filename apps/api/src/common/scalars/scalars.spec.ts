@@ -15,6 +15,18 @@ describe('Decimal scalar', () => {
     expect(() => DecimalScalar.serialize(1.5)).toThrow(TypeError);
   });
 
+  it('passes canonical strings through and normalises or refuses every other string, like Decimal#toFixed', () => {
+    const agrees = ['0', '-12.5', '0.0000001', '123456789012345678901234567890.123456789', '7'];
+    for (const value of agrees) expect(DecimalScalar.serialize(value)).toBe(new Decimal(value).toFixed());
+    expect(DecimalScalar.serialize('-0')).toBe('0');
+    expect(DecimalScalar.serialize('1.50')).toBe('1.5');
+    expect(DecimalScalar.serialize('007')).toBe('7');
+    expect(DecimalScalar.serialize('-0.0')).toBe('0');
+    for (const bad of ['NaN', '1e3', 'Infinity', ' 1', '', '1'.repeat(101)]) {
+      expect(() => DecimalScalar.serialize(bad)).toThrow();
+    }
+  });
+
   it('parses plain decimal strings only', () => {
     expect(DecimalScalar.parseValue('-0.000001')).toEqual(new Decimal('-0.000001'));
     expect(DecimalScalar.parseLiteral({ kind: Kind.STRING, value: '42.5' })).toEqual(new Decimal('42.5'));
