@@ -18,6 +18,7 @@ import { InstrumentsModule } from './instruments/instruments.module.js';
 import { ParametersModule } from './parameters/parameters.module.js';
 import { DateTimeScalar } from './common/scalars/date-time.scalar.js';
 import { CachedApiKeyService } from './security/cached-api-key.service.js';
+import { FailedAuthenticationGate } from './security/failed-authentication.gate.js';
 import { noIntrospectionRule, queryCostRule } from './security/query-limits.js';
 import { OperationRateLimiter } from './security/rate-limiter.js';
 import { formatApiErrors } from './security/security-error.formatter.js';
@@ -59,13 +60,21 @@ export class ApiModule {
         GraphQLModule.forRootAsync<MercuriusDriverConfig>({
           driver: MercuriusDriver,
           imports: [AuthModule, AccountsModule, ReadModelModule],
-          inject: [ApiKeyService, CachedApiKeyService, AccountLoaderFactory, OperationRateLimiter, ReadModelService],
+          inject: [
+            ApiKeyService,
+            CachedApiKeyService,
+            AccountLoaderFactory,
+            OperationRateLimiter,
+            ReadModelService,
+            FailedAuthenticationGate,
+          ],
           useFactory: (
             apiKeys: ApiKeyService,
             cachedApiKeys: CachedApiKeyService,
             loaders: AccountLoaderFactory,
             limiter: OperationRateLimiter,
             readModel: ReadModelService,
+            authenticationGate: FailedAuthenticationGate,
           ) => ({
             path: '/graphql',
             autoSchemaFile: true,
@@ -92,7 +101,11 @@ export class ApiModule {
               ...readModelHooks(readModel),
             },
             // The authenticated-key cache only when configured (off by default, see security.options.ts).
-            context: graphqlContextFactory(limits.authenticationCacheTtlMs > 0 ? cachedApiKeys : apiKeys, loaders),
+            context: graphqlContextFactory(
+              limits.authenticationCacheTtlMs > 0 ? cachedApiKeys : apiKeys,
+              loaders,
+              authenticationGate,
+            ),
             errorFormatter: formatApiErrors,
             // graphql-ws (graphql-transport-ws) at /graphql for the member event stream (subscriptions/).
             subscription: {

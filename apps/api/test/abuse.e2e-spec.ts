@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { NovationConfig } from '@novation/config';
 import { MemberFirmEntity, seedDemoMarket } from '@novation/persistence';
@@ -5,7 +6,12 @@ import { createTestDatabase, deleteQueueKeys, testConfig, type TestDatabase } fr
 import { DataSource } from 'typeorm';
 import { createApiApp } from '../src/api.app.js';
 import { ApiKeyService } from '../src/auth/api-key.service.js';
-import { QUERY_ALIASES_MAX, QUERY_COST_MAX, type ApiSecurityOptions } from '../src/security/security.options.js';
+import {
+  FAILED_AUTHENTICATION_RATE_LIMIT,
+  QUERY_ALIASES_MAX,
+  QUERY_COST_MAX,
+  type ApiSecurityOptions,
+} from '../src/security/security.options.js';
 
 const HOUR_MS = 3_600_000;
 const PRODUCTION_ADMIN_TOKEN_SECRET = 'abuse-e2e-production-secret-of-at-least-32-characters';
@@ -198,6 +204,44 @@ describe('GraphQL abuse limits', () => {
     await new Promise((resolve) => setTimeout(resolve, 1000 / KEY_RATE_LIMIT.operationsPerSecond + 50));
     const again = await graphql(api.url, limitedKey, '{ version { service } }');
     expect(again.body).toEqual({ data: { version: { service: 'api' } } });
+  });
+
+  it('stops looking up made-up API keys from an IP that sent too many, without touching the database', async () => {
+    const dataSource = api.app.get(DataSource);
+    const logQuery = dataSource.logger.logQuery.bind(dataSource.logger);
+    let keyLookups = 0;
+    dataSource.logger.logQuery = (query, ...rest) => {
+      if (query.includes('api_key')) keyLookups += 1;
+      logQuery(query, ...rest);
+    };
+    try {
+      const madeUp = () => `nov_${randomBytes(9).toString('base64url')}_${randomBytes(32).toString('base64url')}`;
+      const attempts = FAILED_AUTHENTICATION_RATE_LIMIT.burst + 30;
+      const codes: (string | undefined)[] = [];
+      // One after the other: each refused key is counted before the next request arrives.
+      for (let attempt = 0; attempt < attempts; attempt += 1) {
+        codes.push(codesOf(await graphql(api.url, madeUp(), '{ me { key { id } } }'))?.[0]);
+      }
+      expect(codes.slice(0, FAILED_AUTHENTICATION_RATE_LIMIT.burst)).toEqual(
+        Array(FAILED_AUTHENTICATION_RATE_LIMIT.burst).fill('UNAUTHENTICATED'),
+      );
+      expect(codes.at(-1)).toBe('RATE_LIMITED');
+      // Looked up at most for the burst plus what the sustained rate refilled meanwhile, not for every attempt.
+      expect(keyLookups).toBeLessThan(attempts - 10);
+      // A key that worked recently still works from the blocked address (one desk's stale key behind a
+      // shared address does not lock out the others); a key this instance has not seen work waits.
+      expect((await graphql(api.url, memberKey, '{ me { key { label } } }')).body.errors).toBeUndefined();
+      const unseen = await issueMemberKey(api, 'unseen desk');
+      const blocked = await graphql(api.url, unseen, '{ me { key { label } } }');
+      expect(codesOf(blocked)).toEqual(['RATE_LIMITED']);
+      const retryAfterMs = Number(blocked.body.errors?.[0]?.extensions?.['retryAfterMs']);
+      expect(retryAfterMs).toBeGreaterThan(0);
+      await new Promise((resolve) => setTimeout(resolve, retryAfterMs + 50));
+      const again = await graphql(api.url, unseen, '{ me { key { label } } }');
+      expect(again.body).toEqual({ data: { me: { key: { label: 'unseen desk' } } } });
+    } finally {
+      dataSource.logger.logQuery = logQuery;
+    }
   });
 
   it('rate-limits anonymous operations per IP', async () => {

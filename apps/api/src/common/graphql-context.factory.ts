@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { AccountLoaderFactory } from '../accounts/account.loaders.js';
 import type { ApiKeyService } from '../auth/api-key.service.js';
+import type { FailedAuthenticationGate } from '../security/failed-authentication.gate.js';
 import type { ApiGraphqlContext } from './graphql-context.js';
 
 /**
@@ -11,11 +12,28 @@ import type { ApiGraphqlContext } from './graphql-context.js';
 export function graphqlContextFactory(
   apiKeys: ApiKeyService,
   loaders: AccountLoaderFactory,
+  gate: FailedAuthenticationGate,
 ): (request: FastifyRequest) => Promise<ApiGraphqlContext> {
   return async (request) => {
     const authorization = request.headers.authorization;
     try {
-      const principal = authorization === undefined ? null : await apiKeys.authenticate(authorization);
+      if (authorization === undefined) {
+        return { req: request, principal: null, authenticationFailed: false, loaders: loaders.create() };
+      }
+      // An IP that sent too many refused keys gets no database lookup until its limit allows one again.
+      const gateDecision = gate.check(request.ip, authorization);
+      if (!gateDecision.allowed) {
+        return {
+          req: request,
+          principal: null,
+          authenticationFailed: false,
+          loaders: loaders.create(),
+          refusedBeforeAuthentication: { retryAfterMs: gateDecision.retryAfterMs },
+        };
+      }
+      const principal = await apiKeys.authenticate(authorization);
+      if (principal === null) await gate.recordFailure(request.ip);
+      else gate.recordSuccess(authorization);
       return { req: request, principal, authenticationFailed: false, loaders: loaders.create() };
     } catch (error) {
       // The key store did not answer: public queries still work; guarded ones fail as INTERNAL (logged

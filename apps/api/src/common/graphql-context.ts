@@ -9,6 +9,11 @@ export interface ApiGraphqlContext {
   readonly principal: Principal | null;
   /** True when the key could not be checked (database unavailable), as opposed to a bad key. */
   readonly authenticationFailed: boolean;
+  /**
+   * Set when the key was not even looked up because this IP sent too many refused keys: the operation is
+   * refused RATE_LIMITED before parsing (security.hooks.ts).
+   */
+  readonly refusedBeforeAuthentication?: { readonly retryAfterMs: number };
   /** Per-request DataLoaders: batch and cache reads within this request only. */
   readonly loaders: AccountLoaders;
 }

@@ -51,6 +51,11 @@ export class OperationRateLimiter {
     return this.take(`key:${keyId}`, this.options.keyRateLimit);
   }
 
+  /** One refused API key of a client, by IP address (see failedAuthenticationRateLimit). */
+  forFailedAuthentication(ip: string): Promise<RateDecision> {
+    return this.take(`authfail:${ip}`, this.options.failedAuthenticationRateLimit);
+  }
+
   /** One operation of a client without a valid key, by IP address. */
   forAnonymous(ip: string): Promise<RateDecision> {
     return this.take(`ip:${ip}`, this.options.anonymousRateLimit);

@@ -7,7 +7,8 @@ import type { ApiSecurityOptions } from './security.options.js';
 
 const TOO_MANY_REQUESTS = 429;
 
-type HookContext = MercuriusContext & Partial<Pick<ApiGraphqlContext, 'principal' | 'req'>>;
+type HookContext = MercuriusContext &
+  Partial<Pick<ApiGraphqlContext, 'principal' | 'req' | 'refusedBeforeAuthentication'>>;
 
 /**
  * The Mercurius hooks of the abuse limits. `preParsing` runs once per GraphQL operation (not per HTTP
@@ -18,6 +19,15 @@ type HookContext = MercuriusContext & Partial<Pick<ApiGraphqlContext, 'principal
 export function securityHooks(limiter: OperationRateLimiter, options: ApiSecurityOptions) {
   return {
     preParsing: async (_schema: unknown, _source: string, context: HookContext): Promise<void> => {
+      const refused = context.refusedBeforeAuthentication;
+      if (refused !== undefined) {
+        throw new SecurityRefusal(
+          'RATE_LIMITED',
+          `too many refused API keys from this address; retry in ${refused.retryAfterMs} ms`,
+          TOO_MANY_REQUESTS,
+          { retryAfterMs: refused.retryAfterMs },
+        );
+      }
       const principal = context.principal ?? null;
       const decision =
         principal === null

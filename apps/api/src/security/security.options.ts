@@ -25,6 +25,12 @@ export interface ApiSecurityOptions {
   readonly keyRateLimit: RateLimit;
   /** Operations per client IP without a valid API key. */
   readonly anonymousRateLimit: RateLimit;
+  /**
+   * Requests per client IP whose API key was refused (unknown, revoked, expired). Past it, the IP's
+   * keyed requests are refused RATE_LIMITED without a database lookup until the limit allows one again:
+   * a flood of made-up keys costs Redis, not PostgreSQL.
+   */
+  readonly failedAuthenticationRateLimit: RateLimit;
   /** Prefix of the rate-limit keys in Redis. */
   readonly rateLimitKeyPrefix: string;
   /**
@@ -50,6 +56,8 @@ export const QUERY_COST_MAX = 20_000;
 export const KEY_RATE_LIMIT: RateLimit = { operationsPerSecond: 100, burst: 200 };
 /** 20 operations a second per IP without a valid key (the public `version`/`health` queries), bursts of 50. */
 export const ANONYMOUS_RATE_LIMIT: RateLimit = { operationsPerSecond: 20, burst: 50 };
+/** 2 refused keys a second per IP, bursts of 20: a client with a stale key sees its errors, not a lockout. */
+export const FAILED_AUTHENTICATION_RATE_LIMIT: RateLimit = { operationsPerSecond: 2, burst: 20 };
 /**
  * Off by default: the API's contract (auth e2e) is that a revoked or expired key is refused at once, and
  * that guarded queries fail INTERNAL while the key store is down. Turning it on (e.g. 5,000 ms) trades that
@@ -71,6 +79,7 @@ export function apiSecurityOptions(
     introspection: config.environmentName !== 'production',
     keyRateLimit: KEY_RATE_LIMIT,
     anonymousRateLimit: ANONYMOUS_RATE_LIMIT,
+    failedAuthenticationRateLimit: FAILED_AUTHENTICATION_RATE_LIMIT,
     rateLimitKeyPrefix: `${config.redis.queuePrefix}:api-rate:`,
     authenticationCacheTtlMs: AUTHENTICATION_CACHE_TTL_MS,
     ...overrides,
