@@ -12,6 +12,7 @@ import {
 } from '@novation/platform';
 import { LiquidationModule } from './liquidation/liquidation.module.js';
 import { MarginModule } from './margin/margin.module.js';
+import { ReportsModule } from './reports/reports.module.js';
 import type { MarginPipelineOptions } from './outbox/margin-pipeline.options.js';
 import { SystemProcessor } from './system/system.processor.js';
 
@@ -48,6 +49,7 @@ export class WorkerModule {
           ...marginPipeline,
         }),
         LiquidationModule,
+        ReportsModule.register({ schedulesEnabled: marginPipeline.timersEnabled ?? true }),
       ],
       providers: [SystemProcessor],
     };

@@ -30,3 +30,12 @@ export {
   liquidationPayloadSchema,
 } from './liquidation.js';
 export type { LiquidationJobData, LiquidationJobResult, LiquidationPayload } from './liquidation.js';
+export {
+  DAILY_BACKTEST_CRON,
+  DAILY_BACKTEST_SCHEDULER_ID,
+  REPORT_JOB_ATTEMPTS_MAX,
+  ReportJobName,
+  dailyBacktestJobDataSchema,
+  reportJobOptions,
+} from './reports.js';
+export type { DailyBacktestJobData, DailyBacktestJobResult } from './reports.js';

@@ -8,6 +8,8 @@ export enum QueueName {
   Margin = 'margin',
   /** Execution of recorded breaches (one job per liquidation row); fed by the outbox dispatcher. */
   Liquidation = 'liquidation',
+  /** Scheduled risk reports (the daily backtest). */
+  Reports = 'reports',
 }
 
 export enum SystemJobName {

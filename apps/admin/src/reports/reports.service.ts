@@ -3,10 +3,9 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import {
   BacktestReportEntity,
   ReportError,
-  computeBacktestReports,
+  runBacktestReports,
   failedOutboxEvents,
   runStressReport,
-  storeBacktestReports,
   type StressReport,
 } from '@novation/persistence';
 import type { Job } from 'bullmq';
@@ -57,15 +56,14 @@ export class ReportsService {
     const replace = input.replace ?? false;
     return translated(() =>
       this.dataSource.transaction(async (manager) => {
-        const drafts = await computeBacktestReports(manager, run, nowEpochMs);
-        const stored = await storeBacktestReports(manager, drafts, { replace, runBy: admin.subject, nowEpochMs });
-        const count = (outcome: string): number => stored.filter((row) => row.outcome === outcome).length;
+        const summary = await runBacktestReports(manager, run, { replace, runBy: admin.subject, nowEpochMs });
+        const { stored } = summary;
         const result: BacktestRunModel = {
           ...run,
-          created: count('created'),
-          unchanged: count('unchanged'),
-          conflicts: count('conflict'),
-          replaced: count('replaced'),
+          created: summary.created,
+          unchanged: summary.unchanged,
+          conflicts: summary.conflicts,
+          replaced: summary.replaced,
           reports: stored.map((row) => ({ ...row })),
         };
         await this.audit.record(

@@ -20,6 +20,9 @@ import { ReportError } from './report-error.js';
 
 /** Longest look-back: the Basel year of 250 observations. */
 export const BACKTEST_LOOKBACK_DAYS_MAX = 250;
+/** The admin service's and the daily schedule's defaults: a year of business days at 99%. */
+export const BACKTEST_LOOKBACK_DAYS_DEFAULT = 250;
+export const BACKTEST_CONFIDENCE_DEFAULT = 0.99;
 /** Member accounts one run may cover; beyond it the run is refused rather than left to time out. */
 export const BACKTEST_ACCOUNT_COUNT_MAX = 5_000;
 /** Bounds of the tested confidence: 1 - confidence is the expected exception probability. */
@@ -409,4 +412,38 @@ export async function storeBacktestReports(
     }
   }
   return stored;
+}
+
+/** Outcome counts of one business date's run (computeBacktestReports then storeBacktestReports). */
+export interface BacktestRunSummary {
+  readonly businessDate: string;
+  readonly lookbackDays: number;
+  readonly confidence: number;
+  readonly stored: readonly StoredBacktestReport[];
+  readonly created: number;
+  readonly unchanged: number;
+  readonly conflicts: number;
+  readonly replaced: number;
+}
+
+/**
+ * One business date's backtests computed and stored in the caller's transaction, with outcome counts:
+ * what the admin service's run endpoint and the worker's daily schedule both do.
+ */
+export async function runBacktestReports(
+  manager: EntityManager,
+  input: BacktestRunInput,
+  options: { readonly replace: boolean; readonly runBy: string; readonly nowEpochMs: number },
+): Promise<BacktestRunSummary> {
+  const drafts = await computeBacktestReports(manager, input, options.nowEpochMs);
+  const stored = await storeBacktestReports(manager, drafts, options);
+  const count = (outcome: BacktestStoreOutcome): number => stored.filter((row) => row.outcome === outcome).length;
+  return {
+    ...input,
+    stored,
+    created: count('created'),
+    unchanged: count('unchanged'),
+    conflicts: count('conflict'),
+    replaced: count('replaced'),
+  };
 }

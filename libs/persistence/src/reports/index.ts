@@ -2,10 +2,13 @@ export { BACKTEST_ACCOUNT_PRODUCT, BacktestReportEntity } from './backtest-repor
 export type { BacktestObservation, BacktestTrafficLight } from './backtest-report.entity.js';
 export {
   BACKTEST_ACCOUNT_COUNT_MAX,
+  BACKTEST_CONFIDENCE_DEFAULT,
   BACKTEST_CONFIDENCE_MAX,
   BACKTEST_CONFIDENCE_MIN,
+  BACKTEST_LOOKBACK_DAYS_DEFAULT,
   BACKTEST_LOOKBACK_DAYS_MAX,
   assertBacktestRunInput,
+  runBacktestReports,
   computeBacktestReports,
   shiftDay,
   storeBacktestReports,
@@ -13,6 +16,7 @@ export {
 export type {
   BacktestReportDraft,
   BacktestRunInput,
+  BacktestRunSummary,
   BacktestStoreOutcome,
   StoredBacktestReport,
 } from './backtest-report.js';

@@ -1,9 +1,14 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { BACKTEST_CONFIDENCE_MAX, BACKTEST_CONFIDENCE_MIN, BACKTEST_LOOKBACK_DAYS_MAX } from '@novation/persistence';
+import {
+  BACKTEST_CONFIDENCE_DEFAULT,
+  BACKTEST_CONFIDENCE_MAX,
+  BACKTEST_CONFIDENCE_MIN,
+  BACKTEST_LOOKBACK_DAYS_DEFAULT,
+  BACKTEST_LOOKBACK_DAYS_MAX,
+} from '@novation/persistence';
 import { IsBoolean, IsInt, IsNumber, IsOptional, Matches, Max, Min } from 'class-validator';
 
-export const BACKTEST_LOOKBACK_DAYS_DEFAULT = 250;
-export const BACKTEST_CONFIDENCE_DEFAULT = 0.99;
+export { BACKTEST_CONFIDENCE_DEFAULT, BACKTEST_LOOKBACK_DAYS_DEFAULT };
 
 export class RunBacktestInput {
   @ApiProperty({ example: '2026-11-24', description: 'The last day whose realised loss is used; must have ended.' })
