@@ -215,7 +215,14 @@ describe('account event subscriptions over graphql-ws', () => {
           accountId,
           kind: 'liquidation-completed',
           dedupeKey: `${key}:${attempt}`,
-          payload: { liquidationId: `${label}-${attempt}` },
+          // A complete liquidation-completed payload, as execute-liquidation-step.ts records it.
+          payload: {
+            liquidationId: `${label}-${attempt}`,
+            steps: 0,
+            deficit: '0',
+            uncovered: '0',
+            marginState: 'healthy',
+          },
         }),
       );
       await dataSource.query('SELECT pg_sleep(0.05)');
@@ -465,7 +472,7 @@ describe('account event subscriptions and the rate limit', () => {
             accountId: alphaMain,
             kind: 'liquidation-completed',
             dedupeKey: `test:rate:${label}:${attempt}`,
-            payload: { liquidationId: label },
+            payload: { liquidationId: label, steps: 0, deficit: '0', uncovered: '0', marginState: 'healthy' },
           }),
         );
         await dataSource.query('SELECT pg_sleep(0.05)');

@@ -31,7 +31,7 @@ describe('toAccountEventModel', () => {
     });
   });
 
-  it('parses the times of margin calls, and keeps unknown liquidation entries as JSON text', () => {
+  it('parses the times of margin calls and the liquidation figures, and keeps every entry as text', () => {
     const opened = toAccountEventModel(
       stored('margin-call-opened', {
         marginCallId: 'c1',
@@ -46,17 +46,40 @@ describe('toAccountEventModel', () => {
       stored('margin-call-resolved', { marginCallId: 'c1', status: 'met', resolvedAt: null }),
     );
     expect(resolved).toMatchObject({ status: 'met', resolvedAt: null });
+    // The payloads execute-liquidation-step.ts records.
     const step = toAccountEventModel(
-      stored('liquidation-step', { liquidationId: 'l1', step: 3, fills: [{ size: '1' }] }),
+      stored('liquidation-step', {
+        liquidationId: 'l1',
+        stepNumber: 3,
+        receiptId: '12',
+        penalty: '246.25',
+        closes: [{ instrumentId: 'i1', quantity: '2.5' }],
+      }),
     );
     expect(step).toMatchObject({
       liquidationId: 'l1',
+      stepNumber: 3,
+      receiptId: '12',
+      penalty: '246.25',
       details: [
         { name: 'liquidationId', value: 'l1' },
-        { name: 'step', value: '3' },
-        { name: 'fills', value: '[{"size":"1"}]' },
+        { name: 'stepNumber', value: '3' },
+        { name: 'receiptId', value: '12' },
+        { name: 'penalty', value: '246.25' },
+        { name: 'closes', value: '[{"instrumentId":"i1","quantity":"2.5"}]' },
       ],
     });
+    const completed = toAccountEventModel(
+      stored('liquidation-completed', {
+        liquidationId: 'l1',
+        steps: 5,
+        deficit: '1992.5',
+        uncovered: '0',
+        marginState: 'healthy',
+      }),
+    );
+    expect(completed).toMatchObject({ steps: 5, deficit: '1992.5', uncovered: '0', marginState: 'healthy' });
+    expect(() => toAccountEventModel(stored('liquidation-completed', { steps: 1.5 }))).toThrow('steps');
     expect(toAccountEventModel(stored('liquidation-started', { marginCallId: null }))).toMatchObject({
       liquidationId: null,
       expiredMarginCallId: null,

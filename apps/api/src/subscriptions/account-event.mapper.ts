@@ -81,12 +81,19 @@ export function toAccountEventModel(event: StoredAccountEvent): AnyAccountEvent 
         ...base,
         kind: AccountEventKindValue.LIQUIDATION_STEP,
         liquidationId: optional(payload, 'liquidationId'),
+        stepNumber: count(payload, 'stepNumber'),
+        receiptId: required(payload, 'receiptId'),
+        penalty: required(payload, 'penalty'),
       } satisfies LiquidationStepEvent;
     case 'liquidation-completed':
       return {
         ...base,
         kind: AccountEventKindValue.LIQUIDATION_COMPLETED,
         liquidationId: optional(payload, 'liquidationId'),
+        steps: count(payload, 'steps'),
+        deficit: required(payload, 'deficit'),
+        uncovered: required(payload, 'uncovered'),
+        marginState: oneOf(payload, 'marginState', MARGIN_STATES) as `${AccountMarginStateValue}`,
       } satisfies LiquidationCompletedEvent;
   }
 }
@@ -109,6 +116,15 @@ function optional(payload: Readonly<Record<string, unknown>>, name: string): str
   const value = payload[name];
   if (value === null || value === undefined) return null;
   return typeof value === 'string' ? value : String(value);
+}
+
+/** A step count: a non-negative safe integer (the one kind of number an event payload may carry). */
+function count(payload: Readonly<Record<string, unknown>>, name: string): number {
+  const value = payload[name];
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw new Error(`account event payload lacks the count ${name}`);
+  }
+  return value;
 }
 
 function oneOf(payload: Readonly<Record<string, unknown>>, name: string, allowed: readonly string[]): string {

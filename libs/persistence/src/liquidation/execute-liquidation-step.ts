@@ -13,6 +13,7 @@ import { MarginCallEntity } from '../entities/margin.entity.js';
 import type { AccountEntity, AccountMarginState } from '../entities/membership.entity.js';
 import { AssetEntity, InstrumentEntity } from '../entities/reference-data.entity.js';
 import { recordAccountEvent } from '../events/account-events.js';
+import { recordMarginCallResolvedEvent, recordMarginStateEvents } from '../events/margin-events.js';
 import { toDomainInstrument } from '../instrument-mapping.js';
 import { postJournalEntry } from '../ledger.js';
 import { compareAndSwapMarginState, storeReceipt } from '../margin/margin-account.js';
@@ -336,12 +337,20 @@ async function executeFinalStep(context: StepContext): Promise<void> {
   );
   const receiptId = await storeReceipt(manager, account.id, receipt);
   const newState = stateAfterLiquidation(receipt.result);
-  await manager
-    .createQueryBuilder()
-    .update(MarginCallEntity)
-    .set({ status: 'liquidated', resolvedAt: new Date(nowEpochMs) })
-    .where(`account_id = :accountId AND status = 'open'`, { accountId: account.id })
-    .execute();
+  const liquidatedCalls = (await manager.query(
+    `UPDATE margin_call SET status = 'liquidated', resolved_at = $2 WHERE account_id = $1 AND status = 'open'
+     RETURNING id, account_id, status, resolved_at`,
+    [account.id, new Date(nowEpochMs)],
+  )) as [{ id: string; account_id: string; status: 'liquidated'; resolved_at: Date }[], number];
+  // Subscribers see every call the liquidation closed, like a call met or opened by a margin run.
+  for (const call of liquidatedCalls[0]) {
+    await recordMarginCallResolvedEvent(manager, {
+      id: call.id,
+      accountId: call.account_id,
+      status: call.status,
+      resolvedAt: call.resolved_at,
+    });
+  }
   let marginCallId: string | null = null;
   if (newState === 'margin_call') {
     const inserted = await manager.insert(MarginCallEntity, {
@@ -356,6 +365,15 @@ async function executeFinalStep(context: StepContext): Promise<void> {
     marginCallId = String(inserted.identifiers[0]?.['id']);
   }
   if (newState !== account.marginState) await compareAndSwapMarginState(manager, account, newState);
+  // liquidating -> healthy or margin_call, and the call it opened: the same events as a margin run's.
+  await recordMarginStateEvents(manager, {
+    accountId: account.id,
+    receiptId,
+    result: receipt.result,
+    previousState: account.marginState,
+    newState,
+    marginCallId: marginCallId ?? undefined,
+  });
   const uncovered = cover?.uncovered ?? ZERO;
   await manager.query(
     `UPDATE liquidation SET status = 'completed', deficit = $2, completed_at = $3, next_step_at = NULL WHERE id = $1`,

@@ -340,6 +340,24 @@ describe('liquidation execution in PostgreSQL', () => {
       (await dataSource.manager.findOneByOrFail(MarginCallEntity, { id: first.marginCallId as string })).status,
     ).toBe('liquidated');
     expect((await dataSource.manager.findOneByOrFail(AccountEntity, { id: called })).marginState).toBe('healthy');
+    // What a subscriber of the account saw, in order: the call, the breach, the steps, the call closed by the
+    // liquidation, and the way back to healthy.
+    const events = (await dataSource.query(
+      `SELECT kind, payload FROM account_event WHERE account_id = $1 ORDER BY id`,
+      [called],
+    )) as { kind: string; payload: Record<string, string | null> }[];
+    expect(events.map((event) => event.kind)).toEqual([
+      'margin-state-changed',
+      'margin-call-opened',
+      'liquidation-started',
+      'margin-state-changed',
+      'liquidation-step',
+      'margin-call-resolved',
+      'margin-state-changed',
+      'liquidation-completed',
+    ]);
+    expect(events[5]?.payload).toMatchObject({ marginCallId: first.marginCallId, status: 'liquidated' });
+    expect(events[6]?.payload).toMatchObject({ fromState: 'liquidating', toState: 'healthy' });
   });
 
   it('covers a deficit from the insurance fund', async () => {

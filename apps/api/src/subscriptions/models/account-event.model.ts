@@ -1,4 +1,4 @@
-import { Field, ID, InterfaceType, ObjectType, registerEnumType } from '@nestjs/graphql';
+import { Field, ID, Int, InterfaceType, ObjectType, registerEnumType } from '@nestjs/graphql';
 import { AccountMarginStateValue } from '../../accounts/models/account.model.js';
 import { MarginCallStatusValue } from '../../accounts/models/margin-call.model.js';
 import { Connection } from '../../common/pagination/connection.model.js';
@@ -140,20 +140,43 @@ export class LiquidationStartedEvent extends AccountEvent {
 
 @ObjectType({
   implements: () => [AccountEvent],
-  description: 'One slice of a liquidation was executed; its figures are in `details`.',
+  description: 'One slice of a liquidation was executed; the positions it closed are in `details` (closes).',
 })
 export class LiquidationStepEvent extends AccountEvent {
   @Field(() => ID, { nullable: true })
   liquidationId!: string | null;
+
+  @Field(() => Int, { description: 'The step number within its liquidation, from 1.' })
+  stepNumber!: number;
+
+  @Field(() => ID, { description: 'The margin receipt the step planned its slice from.' })
+  receiptId!: string;
+
+  @Field(() => DecimalScalar, { description: 'Liquidation penalty paid to the insurance fund, settlement asset.' })
+  penalty!: string;
 }
 
 @ObjectType({
   implements: () => [AccountEvent],
-  description: 'A liquidation ended; its outcome is in `details`.',
+  description: 'A liquidation ended: how many steps, the deficit, and what no resource covered.',
 })
 export class LiquidationCompletedEvent extends AccountEvent {
   @Field(() => ID, { nullable: true })
   liquidationId!: string | null;
+
+  @Field(() => Int, { description: 'Steps the liquidation took.' })
+  steps!: number;
+
+  @Field(() => DecimalScalar, { description: 'Negative equity left once no position remained (0 when none).' })
+  deficit!: string;
+
+  @Field(() => DecimalScalar, {
+    description: 'Part of the deficit no resource covered (insurance fund, ADL or waterfall): 0 normally.',
+  })
+  uncovered!: string;
+
+  @Field(() => AccountMarginStateValue, { description: 'The margin state the account ended in.' })
+  marginState!: `${AccountMarginStateValue}`;
 }
 
 CLASS_OF_KIND.set(AccountEventKindValue.MARGIN_STATE_CHANGED, MarginStateChangedEvent);
