@@ -167,7 +167,9 @@ describe('the outbox in PostgreSQL', () => {
     const options = { nowEpochMs: NOW, retentionDays: 30, batchSizeMax: 10 };
     expect(await deleteDoneOutboxEvents(dataSource.manager, options)).toBe(1);
     expect(await deleteDoneOutboxEvents(dataSource.manager, options)).toBe(0);
-    const left = (await dataSource.query(`SELECT id::text AS id FROM outbox_event ORDER BY outbox_event.id`)) as { id: string }[];
+    const left = (await dataSource.query(`SELECT id::text AS id FROM outbox_event ORDER BY outbox_event.id`)) as {
+      id: string;
+    }[];
     expect(left.map((row) => row.id)).toEqual([newDone, oldFailed, oldPending]);
     await expect(deleteDoneOutboxEvents(dataSource.manager, { ...options, retentionDays: 0 })).rejects.toThrow(
       'retentionDays',
