@@ -96,6 +96,10 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnModuleDestroy
     if (!this.options.timersEnabled) return;
     this.dispatchTask.start();
     this.reconcileTask.start();
+    // A first pass at boot, not one interval later: a worker that keeps being restarted before its first
+    // interval (a crash loop) would otherwise never re-dispatch a lost or finally failed job, and the
+    // decision behind it would stay open for as long as the loop lasts.
+    this.reconcileTask.runSoon();
     // Resolves once listening, or after a first failure (then it retries in the background; polling
     // carries on meanwhile).
     await this.wakeUps?.start();
@@ -146,6 +150,10 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnModuleDestroy
   /**
    * Why the event's job will never mark it done, or undefined while the job is still waiting, delayed or
    * active. A failed or completed job is removed, so the re-dispatch under the same id is not deduplicated.
+   * So is a job in no state at all: its hash outlived the lists that held it (keys lost to a flush or a
+   * failover while the job was added or moved), nothing will ever run it, and BullMQ would drop every
+   * re-dispatch under its id as a duplicate until the event failed for good. If it is still locked (a
+   * worker runs it without its list), it is left for a later pass, once the lock has expired.
    */
   private async lostJobReason(event: StaleOutboxEvent): Promise<string | undefined> {
     const job = await this.jobOf(event);
@@ -154,8 +162,15 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnModuleDestroy
     let reason: string | undefined;
     if (state === 'failed') reason = `job failed: ${job.failedReason}`;
     else if (state === 'completed') reason = 'job completed without marking the event done';
-    else if (state === 'unknown') reason = 'job state unknown';
-    if (reason !== undefined && state !== 'unknown') await job.remove();
+    else if (state === 'unknown') reason = 'job in no state (orphaned hash)';
+    if (reason === undefined) return undefined;
+    try {
+      await job.remove();
+    } catch (error) {
+      if (state !== 'unknown') throw error;
+      this.logger.warn(`orphaned job ${job.id} of outbox event ${event.id} is still locked; retried next pass`);
+      return undefined;
+    }
     return reason;
   }
 
