@@ -82,7 +82,19 @@ export function bookScenarioMargin(
         shortFutures[group] = 0;
       }
       const matrixStart = instrument * scenarioCount;
-      for (let scenario = 0; scenario < scenarioCount; scenario += 1) {
+      // Unrolled by four: the hottest loop of the book (accounts x positions x scenarios). Each scenario
+      // still accumulates its positions in the same order, so the sums are bit for bit those of the plain
+      // loop (and of portfolioScenarioMargin).
+      let scenario = 0;
+      for (; scenario + 3 < scenarioCount; scenario += 4) {
+        const row = rowStart + scenario;
+        const column = matrixStart + scenario;
+        losses[row] += quantity * matrix[column];
+        losses[row + 1] += quantity * matrix[column + 1];
+        losses[row + 2] += quantity * matrix[column + 2];
+        losses[row + 3] += quantity * matrix[column + 3];
+      }
+      for (; scenario < scenarioCount; scenario += 1) {
         losses[rowStart + scenario] += quantity * matrix[matrixStart + scenario];
       }
       deltas[group] += quantity * deltaNotionalPerContract[instrument];
