@@ -82,17 +82,21 @@ export function bookScenarioMargin(
         shortFutures[group] = 0;
       }
       const matrixStart = instrument * scenarioCount;
-      // Unrolled by four: the hottest loop of the book (accounts x positions x scenarios). Each scenario
+      // Unrolled by eight: the hottest loop of the book (accounts x positions x scenarios). Each scenario
       // still accumulates its positions in the same order, so the sums are bit for bit those of the plain
       // loop (and of portfolioScenarioMargin).
       let scenario = 0;
-      for (; scenario + 3 < scenarioCount; scenario += 4) {
+      for (; scenario + 7 < scenarioCount; scenario += 8) {
         const row = rowStart + scenario;
         const column = matrixStart + scenario;
         losses[row] += quantity * matrix[column];
         losses[row + 1] += quantity * matrix[column + 1];
         losses[row + 2] += quantity * matrix[column + 2];
         losses[row + 3] += quantity * matrix[column + 3];
+        losses[row + 4] += quantity * matrix[column + 4];
+        losses[row + 5] += quantity * matrix[column + 5];
+        losses[row + 6] += quantity * matrix[column + 6];
+        losses[row + 7] += quantity * matrix[column + 7];
       }
       for (; scenario < scenarioCount; scenario += 1) {
         losses[rowStart + scenario] += quantity * matrix[matrixStart + scenario];
