@@ -51,6 +51,8 @@ const KILLS_MIN = 50;
 const AFTER_COMMIT_EVERY = 10;
 const FLUSH_AT_KILL = 20;
 const TAKEOVER_AT_KILL = 35;
+/** How long one takeover attempt waits for a running job before letting the kills go on. */
+const TAKEOVER_WAIT_MS = 3_000;
 const SETTLE_TIMEOUT_MS = 400_000;
 const BLOCKED_WAIT_MS = 15_000;
 
@@ -181,19 +183,27 @@ describe('crash replay under SIGKILL, a Redis flush and a lock takeover', () => 
   }
 
   /**
+   * Null, changing nothing, when no job is running within TAKEOVER_WAIT_MS (the caller tries again later).
    * Worker A is frozen (SIGSTOP) while it holds at least one job; its locks expire; worker B starts and the
    * stall check hands A's jobs back to the queue for B; A is resumed for a while (it finishes what it was
    * doing, and its acknowledgement is refused: the lock is B's), then killed. Returns B.
    */
-  async function takeover(a: WorkerProcess, log: FaultLog): Promise<WorkerProcess> {
-    const deadline = Date.now() + 20_000;
+  async function takeover(a: WorkerProcess, log: FaultLog): Promise<WorkerProcess | null> {
+    const deadline = Date.now() + TAKEOVER_WAIT_MS;
     let held = await activeJobs();
     while (held.length === 0 && Date.now() < deadline) {
       await sleep(5);
       held = await activeJobs();
     }
+    // Nothing running at the moment (the pipeline between steps): try again at a later kill.
+    if (held.length === 0) return null;
     a.child.kill('SIGSTOP');
     held = await activeJobs();
+    if (held.length === 0) {
+      // It finished the job between the two reads: resume it and try again later.
+      a.child.kill('SIGCONT');
+      return null;
+    }
     await expireLocks(held);
     const b = await start();
     // The stall check moves A's jobs back to wait within two of its passes; B takes them.
@@ -266,9 +276,13 @@ describe('crash replay under SIGKILL, a Redis flush and a lock takeover', () => 
       while (log.kills < KILLS_MIN && !crashDone) {
         const backlog = await pipelineBacklog(dataSource);
         if (backlog.openEvents + backlog.activeLiquidations > 0) log.killsWithBacklog += 1;
-        if (log.kills === TAKEOVER_AT_KILL && log.takeover === null) {
-          worker = await takeover(worker, log);
-          continue;
+        if (log.kills >= TAKEOVER_AT_KILL && log.takeover === null) {
+          // Attempted from this kill on until a job is held at the moment of the freeze.
+          const taken = await takeover(worker, log);
+          if (taken !== null) {
+            worker = taken;
+            continue;
+          }
         }
         await sleep(50 + Math.floor(random() * 1_450));
         if (log.kills === FLUSH_AT_KILL && log.flushedKeys === 0) {
