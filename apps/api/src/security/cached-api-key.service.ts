@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { ApiKeyService } from '../auth/api-key.service.js';
 import type { Principal } from '../auth/principal.js';
 import { ReadModelService } from '../common/read-model/read-model.service.js';
+import { authorizationDigest } from './failed-authentication.gate.js';
 import { API_SECURITY_OPTIONS, type ApiSecurityOptions } from './security.options.js';
 
 /** Bound on the cache; cleared when full (at worst one database read per key again). */
@@ -55,7 +55,7 @@ export class CachedApiKeyService extends ApiKeyService {
   override async authenticate(authorization: string, nowEpochMs = Date.now()): Promise<Principal | null> {
     const ttlMs = this.options.authenticationCacheTtlMs;
     if (ttlMs <= 0 || !this.readModel.listening) return super.authenticate(authorization, nowEpochMs);
-    const digest = createHash('sha256').update(authorization).digest('base64');
+    const digest = authorizationDigest(authorization);
     const cached = this.cache.get(digest);
     if (cached !== undefined && cached.expiresAtMs > nowEpochMs) return cached.principal;
     const changesBefore = this.changes;

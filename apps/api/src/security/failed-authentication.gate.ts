@@ -32,7 +32,7 @@ export class FailedAuthenticationGate {
   check(ip: string, authorization: string, nowEpochMs = Date.now()): AuthenticationGateDecision {
     const until = this.blockedUntilMs.get(ip);
     if (until === undefined) return ALLOWED;
-    if ((this.goodKeysUntilMs.get(digest(authorization)) ?? 0) > nowEpochMs) return ALLOWED;
+    if ((this.goodKeysUntilMs.get(authorizationDigest(authorization)) ?? 0) > nowEpochMs) return ALLOWED;
     if (until <= nowEpochMs) {
       this.blockedUntilMs.delete(ip);
       return ALLOWED;
@@ -43,7 +43,7 @@ export class FailedAuthenticationGate {
   /** Remembers a header that authenticated, so its IP being blocked does not block it. */
   recordSuccess(authorization: string, nowEpochMs = Date.now()): void {
     if (this.goodKeysUntilMs.size >= GOOD_KEYS_MAX) this.goodKeysUntilMs.clear();
-    this.goodKeysUntilMs.set(digest(authorization), nowEpochMs + GOOD_KEY_MEMORY_MS);
+    this.goodKeysUntilMs.set(authorizationDigest(authorization), nowEpochMs + GOOD_KEY_MEMORY_MS);
   }
 
   /** Counts one refused key of `ip`; past the limit the IP is blocked until Redis says it may retry. */
@@ -55,6 +55,10 @@ export class FailedAuthenticationGate {
   }
 }
 
-function digest(authorization: string): string {
+/**
+ * SHA-256 of a whole Authorization header: how in-memory maps of this folder key a header without ever
+ * holding the secret itself (this gate and the authenticated-key cache).
+ */
+export function authorizationDigest(authorization: string): string {
   return createHash('sha256').update(authorization).digest('base64');
 }
