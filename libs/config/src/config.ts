@@ -11,7 +11,7 @@ export interface NovationConfig {
     readonly runMigrationsAtStart: boolean;
   };
   readonly redis: { readonly url: string; readonly queuePrefix: string };
-  readonly api: { readonly host: string; readonly port: number };
+  readonly api: { readonly host: string; readonly port: number; readonly keyCacheTtlMs: number };
   readonly admin: { readonly host: string; readonly port: number };
   readonly worker: { readonly host: string; readonly port: number };
   /** How admin-service JWTs are signed and checked (HS256, issuer, audience, longest lifetime). */
@@ -67,7 +67,7 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
       runMigrationsAtStart: env.RUN_MIGRATIONS_AT_START,
     },
     redis: { url: env.REDIS_URL, queuePrefix: env.QUEUE_PREFIX },
-    api: { host: env.API_HOST, port: env.API_PORT },
+    api: { host: env.API_HOST, port: env.API_PORT, keyCacheTtlMs: env.API_KEY_CACHE_TTL_MS },
     admin: { host: env.ADMIN_HOST, port: env.ADMIN_PORT },
     worker: { host: env.WORKER_HOST, port: env.WORKER_PORT },
     adminToken: {

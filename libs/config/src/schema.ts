@@ -39,6 +39,12 @@ export const environmentSchema = z.object({
     .default('novation'),
   API_HOST: z.string().min(1).default('127.0.0.1'),
   API_PORT: port.default(3000),
+  /**
+   * How long the API keeps an authenticated key in memory (0 turns the cache, and with it the response
+   * cache, off). Revocation and rotation reach every API instance by change notification within
+   * milliseconds; a key's own expiry is always honoured; the TTL bounds anything else.
+   */
+  API_KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
   ADMIN_HOST: z.string().min(1).default('127.0.0.1'),
   ADMIN_PORT: port.default(3001),
   WORKER_HOST: z.string().min(1).default('127.0.0.1'),

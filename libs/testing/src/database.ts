@@ -56,6 +56,8 @@ export function testConfig(overrides: Record<string, string> = {}): NovationConf
     REDIS_URL: base.redis.url,
     QUEUE_PREFIX: uniqueQueuePrefix(),
     API_PORT: '0',
+    // Tests see every key change at once; the ones about the key and response caches turn them on.
+    API_KEY_CACHE_TTL_MS: '0',
     ADMIN_PORT: '0',
     WORKER_PORT: '0',
     LOG_LEVEL: 'silent',

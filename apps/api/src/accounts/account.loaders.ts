@@ -7,6 +7,7 @@ import { toPage, type Page } from '../common/pagination/connection.model.js';
 import { encodeCursor } from '../common/pagination/cursor.js';
 import type { InvalidatingCache } from '../common/read-model/invalidating-cache.js';
 import { ReadModelService } from '../common/read-model/read-model.service.js';
+import type { ResponseReads } from '../common/read-model/response-cache.js';
 import type { Balance } from './models/balance.model.js';
 import type { Position } from './models/position.model.js';
 
@@ -51,21 +52,23 @@ export class AccountLoaderFactory {
     private readonly readModel: ReadModelService,
   ) {}
 
-  create(): AccountLoaders {
+  /** `reads`, when given, records every read-model group the loaders read (the response cache's dependencies). */
+  create(reads: ResponseReads | null = null): AccountLoaders {
     const options = { maxBatchSize: BATCH_KEYS_MAX };
     return {
-      balances: new DataLoader((accountIds) => this.balances(accountIds), options),
-      latestReceipt: new DataLoader((accountIds) => this.latestReceipts(accountIds), options),
-      positions: new DataLoader((keys) => this.positionPages(keys), {
+      balances: new DataLoader((accountIds) => this.balances(accountIds, reads), options),
+      latestReceipt: new DataLoader((accountIds) => this.latestReceipts(accountIds, reads), options),
+      positions: new DataLoader((keys) => this.positionPages(keys, reads), {
         ...options,
         cacheKeyFn: (key) => `${key.accountId}:${key.first}:${key.afterInstrumentId ?? ''}`,
       }),
     };
   }
 
-  private balances(accountIds: readonly string[]): Promise<Balance[][]> {
+  private balances(accountIds: readonly string[], reads: ResponseReads | null): Promise<Balance[][]> {
     return throughCache(
       this.readModel.accounts,
+      reads?.accounts,
       accountIds,
       (id) => id,
       BALANCES_KEY,
@@ -85,9 +88,13 @@ export class AccountLoaderFactory {
     );
   }
 
-  private latestReceipts(accountIds: readonly string[]): Promise<(LatestReceiptRow | null)[]> {
+  private latestReceipts(
+    accountIds: readonly string[],
+    reads: ResponseReads | null,
+  ): Promise<(LatestReceiptRow | null)[]> {
     return throughCache(
       this.readModel.accounts,
+      reads?.accounts,
       accountIds,
       (id) => id,
       LATEST_RECEIPT_KEY,
@@ -112,9 +119,13 @@ export class AccountLoaderFactory {
   }
 
   /** Position pages from the account cache, marks from the instrument cache, merged. */
-  private async positionPages(keys: readonly PositionPageKey[]): Promise<Page<Position>[]> {
+  private async positionPages(
+    keys: readonly PositionPageKey[],
+    reads: ResponseReads | null,
+  ): Promise<Page<Position>[]> {
     const pages = await throughCache(
       this.readModel.accounts,
+      reads?.accounts,
       keys,
       (key) => key.accountId,
       (key) => `positions:${key.first}:${key.afterInstrumentId ?? ''}`,
@@ -123,6 +134,7 @@ export class AccountLoaderFactory {
     const instrumentIds = [...new Set(pages.flatMap((page) => page.edges.map((edge) => edge.node.instrumentId)))];
     const marks = await throughCache(
       this.readModel.marks,
+      reads?.marks,
       instrumentIds,
       (id) => id,
       MARK_KEY,
@@ -224,10 +236,12 @@ const MARK_KEY = (): string => 'mark';
 
 /**
  * The values of `keys`: cached ones from `cache`, the rest from one `load` of the misses (in order),
- * stored unless their group changed while they were read (see InvalidatingCache).
+ * stored unless their group changed while they were read (see InvalidatingCache). Every group read is
+ * added to `readGroups` when given.
  */
 async function throughCache<K, V>(
   cache: InvalidatingCache<unknown>,
+  readGroups: Set<string> | undefined,
   keys: readonly K[],
   groupOf: (key: K) => string,
   entryOf: (key: K) => string,
@@ -236,7 +250,9 @@ async function throughCache<K, V>(
   const values: V[] = new Array<V>(keys.length);
   const missing: number[] = [];
   keys.forEach((key, index) => {
-    const cached = cache.get(groupOf(key), entryOf(key));
+    const group = groupOf(key);
+    readGroups?.add(group);
+    const cached = cache.get(group, entryOf(key));
     if (cached === undefined) missing.push(index);
     else values[index] = cached as V;
   });

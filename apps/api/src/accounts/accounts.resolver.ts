@@ -33,8 +33,9 @@ export class AccountsResolver {
   account(
     @CurrentPrincipal() principal: Principal,
     @Args(argsValidationPipe) args: AccountArgs,
+    @Context() context: ApiGraphqlContext,
   ): Promise<Account | null> {
-    return this.accounts.account(principal, args.id);
+    return this.accounts.account(principal, args.id, context.reads?.accounts);
   }
 
   @ResolveField(() => [Balance], { description: 'Ledger balances per asset.' })

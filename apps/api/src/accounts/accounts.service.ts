@@ -57,9 +57,11 @@ export class AccountsService {
     return toPage(rows, page.first, (row) => encodeCursor(ACCOUNT_CURSOR_KIND, row.id), toAccount);
   }
 
-  async account(principal: Principal, id: string): Promise<Account | null> {
+  /** `readGroups`, when given, records the account id read (the response cache's dependency). */
+  async account(principal: Principal, id: string, readGroups?: Set<string>): Promise<Account | null> {
     const memberFirmId = firmOf(principal);
     if (!isUuid(id)) return null;
+    readGroups?.add(id);
     // Cached by id with its owner; the owner is compared on every request, hit or miss.
     let owned = this.readModel.accounts.get(id, ACCOUNT_ROW_KEY) as OwnedAccount | null | undefined;
     if (owned === undefined) {

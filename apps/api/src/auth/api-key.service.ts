@@ -51,6 +51,14 @@ export class ApiKeyService {
    * Novation key, names no key, or names a revoked or expired one (the caller cannot tell which).
    */
   async authenticate(authorization: string, nowEpochMs = Date.now()): Promise<Principal | null> {
+    return (await this.lookUp(authorization, nowEpochMs))?.principal ?? null;
+  }
+
+  /** authenticate, with the key's expiry (null: none) for a caller that keeps the answer. */
+  protected async lookUp(
+    authorization: string,
+    nowEpochMs: number,
+  ): Promise<{ readonly principal: Principal; readonly expiresAtMs: number | null } | null> {
     if (authorization.length > AUTHORIZATION_LENGTH_MAX) return null;
     const match = /^Bearer ([^\s]+)$/i.exec(authorization.trim());
     const parsed = match?.[1] === undefined ? null : parseApiKey(match[1]);
@@ -61,11 +69,14 @@ export class ApiKeyService {
     if (key.expiresAt !== null && key.expiresAt.getTime() <= nowEpochMs) return null;
     await this.touchLastUsed(key.id, nowEpochMs);
     return {
-      keyId: key.id,
-      role: key.role,
-      label: key.label,
-      memberFirmId: key.memberFirmId,
-      venueId: key.venueId,
+      principal: {
+        keyId: key.id,
+        role: key.role,
+        label: key.label,
+        memberFirmId: key.memberFirmId,
+        venueId: key.venueId,
+      },
+      expiresAtMs: key.expiresAt?.getTime() ?? null,
     };
   }
 

@@ -3,6 +3,7 @@ import type { AccountLoaderFactory } from '../accounts/account.loaders.js';
 import type { ApiKeyService } from '../auth/api-key.service.js';
 import type { FailedAuthenticationGate } from '../security/failed-authentication.gate.js';
 import type { ApiGraphqlContext } from './graphql-context.js';
+import { responseReadsOf } from './read-model/response-cache.hooks.js';
 
 /**
  * The Mercurius `context` option: resolves the API key once per request (public queries such as
@@ -16,6 +17,8 @@ export function graphqlContextFactory(
 ): (request: FastifyRequest) => Promise<ApiGraphqlContext> {
   return async (request) => {
     const authorization = request.headers.authorization;
+    // Recorded only for a request the response cache may fill (see response-cache.hooks.ts).
+    const reads = responseReadsOf(request);
     try {
       if (authorization === undefined) {
         return { req: request, principal: null, authenticationFailed: false, loaders: loaders.create() };
@@ -34,7 +37,7 @@ export function graphqlContextFactory(
       const principal = await apiKeys.authenticate(authorization);
       if (principal === null) await gate.recordFailure(request.ip);
       else gate.recordSuccess(authorization);
-      return { req: request, principal, authenticationFailed: false, loaders: loaders.create() };
+      return { req: request, principal, authenticationFailed: false, loaders: loaders.create(reads), reads };
     } catch (error) {
       // The key store did not answer: public queries still work; guarded ones fail as INTERNAL (logged
       // there), never as UNAUTHENTICATED, which would tell a client with a good key to drop it.

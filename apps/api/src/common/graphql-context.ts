@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { AccountLoaders } from '../accounts/account.loaders.js';
 import type { Principal } from '../auth/principal.js';
+import type { ResponseReads } from './read-model/response-cache.js';
 
 /** What every resolver gets, built once per request by the Mercurius `context` option. */
 export interface ApiGraphqlContext {
@@ -16,4 +17,6 @@ export interface ApiGraphqlContext {
   readonly refusedBeforeAuthentication?: { readonly retryAfterMs: number };
   /** Per-request DataLoaders: batch and cache reads within this request only. */
   readonly loaders: AccountLoaders;
+  /** Set when the request's response may be cached: the read-model groups it reads are recorded here. */
+  readonly reads?: ResponseReads | null;
 }

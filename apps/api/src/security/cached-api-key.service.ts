@@ -21,9 +21,10 @@ interface CachedPrincipal {
  * keyed by the SHA-256 of the whole Authorization header (never the secret itself), so a busy key costs one
  * database read per TTL instead of one per request. A change to a key row (revocation, rotation, expiry
  * change) drops its entries on every instance as soon as PostgreSQL's change notification arrives
- * (ReadModelService, milliseconds after the commit); the TTL bounds the rest (a key passing its expiry
- * time keeps working for at most the TTL). Nothing is served from memory while the notification
- * connection is down. Failed lookups are not cached: an unknown key is always checked against the database.
+ * (ReadModelService, milliseconds after the commit); the TTL bounds the rest, and an entry never outlives
+ * the key's own expiry time. Nothing is served from memory while the notification connection is down (so
+ * a database outage still answers INTERNAL). Failed lookups are not cached: an unknown key is always
+ * checked against the database.
  */
 @Injectable()
 export class CachedApiKeyService extends ApiKeyService {
@@ -59,14 +60,16 @@ export class CachedApiKeyService extends ApiKeyService {
     const cached = this.cache.get(digest);
     if (cached !== undefined && cached.expiresAtMs > nowEpochMs) return cached.principal;
     const changesBefore = this.changes;
-    const principal = await super.authenticate(authorization, nowEpochMs);
-    if (principal === null) {
+    const found = await this.lookUp(authorization, nowEpochMs);
+    if (found === null) {
       this.cache.delete(digest);
       return null;
     }
-    if (this.changes !== changesBefore) return principal;
+    if (this.changes !== changesBefore) return found.principal;
     if (this.cache.size >= CACHED_KEYS_MAX) this.cache.clear();
-    this.cache.set(digest, { principal, expiresAtMs: nowEpochMs + ttlMs });
-    return principal;
+    // Never past the key's own expiry: an expiring key is refused on time, cached or not.
+    const expiresAtMs = Math.min(nowEpochMs + ttlMs, found.expiresAtMs ?? Number.POSITIVE_INFINITY);
+    this.cache.set(digest, { principal: found.principal, expiresAtMs });
+    return found.principal;
   }
 }

@@ -86,6 +86,16 @@ export class InvalidatingCache<V> {
     return true;
   }
 
+  /**
+   * True when none of `groups` (nor everything) was invalidated after `ticket` and the cache is on: what
+   * was read from them since the ticket is still current. The response cache checks its entries with it.
+   */
+  unchangedSince(ticket: number, groups: Iterable<string>): boolean {
+    if (!this.active || ticket < this.floor) return false;
+    for (const group of groups) if ((this.invalidatedAt.get(group) ?? -1) > ticket) return false;
+    return true;
+  }
+
   invalidate(groups: Iterable<string>): void {
     for (const group of groups) {
       this.sequence += 1;

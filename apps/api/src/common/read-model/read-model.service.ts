@@ -4,6 +4,7 @@ import type { NovationConfig } from '@novation/config';
 import { NOVATION_CONFIG, PostgresListener } from '@novation/platform';
 import { DataSource } from 'typeorm';
 import { InvalidatingCache } from './invalidating-cache.js';
+import { ResponseCache } from './response-cache.js';
 
 /** The channel the read-model triggers notify (migration 1795780000000-ReadModelNotifications). */
 export const READ_MODEL_CHANNEL = 'read_model';
@@ -17,6 +18,9 @@ const MARK_ENTRIES_MAX = 20_000;
  * connection still looked alive.
  */
 const ENTRY_AGE_MS_MAX = 30_000;
+/** Whole responses of read-model-backed queries (see ResponseCache): 32 MiB, 256 KiB per response. */
+const RESPONSE_BYTES_MAX = 32 * 1_048_576;
+const RESPONSE_ENTRY_BYTES_MAX = 256 * 1_024;
 /** Longest wait for a sync marker; past it the caches are dropped instead (never a stale read). */
 const SYNC_WAIT_MS_MAX = 2_000;
 /** Bound on concurrent sync waits (one per in-flight mutation). */
@@ -61,7 +65,15 @@ export class ReadModelService implements OnApplicationBootstrap, OnModuleDestroy
   readonly accounts = new InvalidatingCache<unknown>({ entriesMax: ACCOUNT_ENTRIES_MAX, maxAgeMs: ENTRY_AGE_MS_MAX });
   /** Groups are instrument ids. */
   readonly marks = new InvalidatingCache<unknown>({ entriesMax: MARK_ENTRIES_MAX, maxAgeMs: ENTRY_AGE_MS_MAX });
-  private readonly apiKeyListeners: ((keys: readonly string[] | 'all') => void)[] = [];
+  /** Whole GraphQL responses built only from the two caches above, valid while their groups are. */
+  readonly responses = new ResponseCache(this.accounts, this.marks, {
+    bytesMax: RESPONSE_BYTES_MAX,
+    entryBytesMax: RESPONSE_ENTRY_BYTES_MAX,
+    maxAgeMs: ENTRY_AGE_MS_MAX,
+  });
+  private readonly apiKeyListeners: ((keys: readonly string[] | 'all') => void)[] = [
+    (keys) => this.responses.forgetKeys(keys),
+  ];
   private readonly listener: PostgresListener;
   private readonly pendingSyncs = new Map<string, () => void>();
   private syncCount = 0;
