@@ -1,0 +1,131 @@
+/**
+ * Liquidations committed per second (real-time margining issue: goal >= 20,000 accounts per second with
+ * batching). A crash book of LIQUIDATION_BENCH_ACCOUNTS member accounts (2,000 by default; the crash
+ * replay's book: leveraged BTC and ETH perpetuals, the dated future, options; apps/liquidation-worker/test/
+ * crash-market.ts) is built through the real trade and ledger paths, BTC-USD and ETH-USD fall 40% (in four
+ * publications), and every account is re-margined, which opens one liquidation per breach. Then, timed:
+ * every liquidation is driven to its end by executeLiquidationStep exactly as the worker's processor does
+ * (steps back to back: the bench's parameters have no cool-down and close whole positions, so most
+ * liquidations take one slice and a final step), LIQUIDATION_QUEUE_CONCURRENCY at a time in this process.
+ * Printed: liquidations completed and steps committed per second, and the auditor's verdict afterwards.
+ * The margin runs and the setup are not timed. Measures only: never fails on timing.
+ */
+import { performance } from 'node:perf_hooks';
+import { LIQUIDATION_QUEUE_CONCURRENCY } from '@novation/jobs';
+import {
+  auditInvariants,
+  dataSourceOptions,
+  executeLiquidationStep,
+  marginAccount,
+  migrateUp,
+} from '@novation/persistence';
+import { createTestDatabase } from '@novation/testing';
+import { DataSource } from 'typeorm';
+import { buildCrashMarket } from '../../apps/liquidation-worker/test/crash-market.js';
+
+const ACCOUNTS = accountCount(process.env['LIQUIDATION_BENCH_ACCOUNTS'] ?? '2000');
+const SEED = 20_000;
+const MARGIN_CONCURRENCY = 4;
+const CRASH_PUBLICATIONS = 4;
+const STEPS_PER_LIQUIDATION_MAX = 100;
+
+function accountCount(raw: string): number {
+  const count = Number(raw);
+  if (!Number.isSafeInteger(count) || count < 10 || count > 100_000) {
+    throw new RangeError('LIQUIDATION_BENCH_ACCOUNTS must be an integer in [10, 100000]');
+  }
+  return count;
+}
+
+/** Runs `work` over `items`, `concurrency` at a time. */
+async function pool<T>(items: readonly T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const runners = Array.from({ length: concurrency }, async () => {
+    while (next < items.length) {
+      const item = items[next] as T;
+      next += 1;
+      await work(item);
+    }
+  });
+  await Promise.all(runners);
+}
+
+async function main(): Promise<void> {
+  const database = await createTestDatabase();
+  const dataSource = new DataSource({
+    ...dataSourceOptions({
+      database: { url: database.url, poolSizeMax: 8, statementTimeoutMs: 120_000, runMigrationsAtStart: false },
+    }),
+    logging: false,
+  });
+  await dataSource.initialize();
+  try {
+    await migrateUp(dataSource);
+    const market = await buildCrashMarket(dataSource, {
+      accounts: ACCOUNTS,
+      seed: SEED,
+      liquidation: { penaltyFraction: '0.005', maxSliceFraction: '1', coolDownMs: 0, deficitMode: 'auto-deleveraging' },
+      insuranceFundUsdc: '1000000000',
+      ccpCapitalUsdc: '1000000000',
+    });
+    // In four publications: one 40% move would take option premiums outside the market-data band.
+    const crashAt = Date.now() - 10_000;
+    for (let step = 1; step <= CRASH_PUBLICATIONS; step += 1) {
+      await market.publishStep(step, CRASH_PUBLICATIONS, crashAt + step * 1_000);
+    }
+    const marginAt = Date.now();
+    await pool(market.accounts, MARGIN_CONCURRENCY, async (account) => {
+      await marginAccount(dataSource, account.id, marginAt);
+    });
+    const pending: { id: string }[] = await dataSource.query(
+      `SELECT id FROM liquidation WHERE status = 'pending' ORDER BY id`,
+    );
+    let steps = 0;
+    let unfinished = 0;
+    const started = performance.now();
+    await pool(pending, LIQUIDATION_QUEUE_CONCURRENCY, async ({ id }) => {
+      for (let step = 0; step < STEPS_PER_LIQUIDATION_MAX; step += 1) {
+        const outcome = await executeLiquidationStep(dataSource, id, Date.now());
+        if (outcome.status === 'slice' || outcome.status === 'completed') steps += 1;
+        if (outcome.status === 'completed' || outcome.status === 'finished') return;
+      }
+      unfinished += 1;
+    });
+    const seconds = (performance.now() - started) / 1000;
+    const violations = await auditInvariants(dataSource.manager);
+    console.log(
+      `Liquidation throughput: ${ACCOUNTS.toLocaleString('en-US')} accounts, 40% crash, ` +
+        `${pending.length.toLocaleString('en-US')} liquidations opened; ${LIQUIDATION_QUEUE_CONCURRENCY} at a time ` +
+        '(the worker queue concurrency), one transaction per step (executeLiquidationStep).',
+    );
+    console.log(
+      [
+        'path'.padEnd(20),
+        'liquidations',
+        'steps',
+        'seconds',
+        'liquidations/s',
+        'steps/s',
+        'unfinished',
+        'auditor',
+      ].join(' | '),
+    );
+    console.log(
+      [
+        'per breach'.padEnd(20),
+        String(pending.length).padStart(12),
+        String(steps).padStart(5),
+        seconds.toFixed(1).padStart(7),
+        (pending.length / seconds).toFixed(1).padStart(14),
+        (steps / seconds).toFixed(1).padStart(7),
+        String(unfinished).padStart(10),
+        violations.length === 0 ? 'passed' : `failed: ${violations.map((violation) => violation.check).join(', ')}`,
+      ].join(' | '),
+    );
+  } finally {
+    await dataSource.destroy();
+    await database.drop();
+  }
+}
+
+await main();
