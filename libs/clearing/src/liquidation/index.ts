@@ -7,6 +7,8 @@ export type {
   PlanLiquidationSliceInput,
 } from './plan-liquidation-slice.js';
 export { liquidationTransferEntry } from './liquidation-fee.js';
+export { optionCloseAmounts } from './option-close.js';
+export type { OptionCloseAmounts } from './option-close.js';
 export type {
   LiquidationPositionChange,
   LiquidationTransferInput,

@@ -1,13 +1,20 @@
 import { ZERO, roundRequirement } from '@novation/money';
 import type { Decimal } from '@novation/money';
 import { assertValidInstrument, realisedPnl } from '@novation/instruments';
-import type { Instrument } from '@novation/instruments';
+import type { EuropeanOption, Instrument } from '@novation/instruments';
 import { ClearingError } from '../clearing-error.js';
 import type { JournalEntryDraft, PostingDraft } from '../ledger-draft.js';
 import { roundMemberAmount } from '../member-rounding.js';
 import { assertIdentifier, assertInRange, assertPositive, assertScale } from '../preconditions.js';
 import { finishEntry } from '../settlement-entry.js';
-import { assertBounded, assertIdempotencyKey, assertLiquidatable, compareIds } from './liquidation-preconditions.js';
+import {
+  assertBounded,
+  assertIdempotencyKey,
+  assertLiquidatable,
+  assertPrice,
+  compareIds,
+} from './liquidation-preconditions.js';
+import { optionCloseAmounts } from './option-close.js';
 import { penaltyOf } from './plan-liquidation-slice.js';
 import type { LiquidationClose } from './plan-liquidation-slice.js';
 
@@ -23,8 +30,9 @@ export interface LiquidationTransferInput {
   /** Instrument lookup by id. */
   readonly instruments: Readonly<Record<string, Instrument>>;
   /**
-   * Per instrument id, the price up to which the liquidated position's PnL has been cash-settled
-   * (ClearingPosition.averageEntryPrice; the settlement price after a variation-margin run).
+   * Per instrument id of a future or perpetual, the price up to which the liquidated position's PnL has
+   * been cash-settled (ClearingPosition.averageEntryPrice; the settlement price after a variation-margin
+   * run). Not read for options: their premium changed hands at every trade.
    */
   readonly referencePrices: Readonly<Record<string, Decimal>>;
   readonly settlementAssetScale: number;
@@ -39,12 +47,15 @@ export interface LiquidationPositionChange {
   /** Signed: the liquidated account's change is the close, the liquidation account's is its opposite. */
   readonly quantityChange: Decimal;
   readonly price: Decimal;
-  /** As posted for this close: PnL at mark minus the penalty for the liquidated account, 0 for the other. */
+  /**
+   * As posted for this close: PnL at mark minus the penalty for the liquidated account, 0 for the other.
+   * 0 for an option close on both sides: the premium it moves is not PnL (applyFill realises none).
+   */
   readonly realisedPnl: Decimal;
 }
 
 export interface LiquidationTransferResult {
-  /** Null when no money moves (every close realises 0 PnL at mark and carries no penalty). */
+  /** Null when no money moves (every close realises 0 PnL at mark or moves no premium, and no penalty). */
   readonly journalEntry: JournalEntryDraft | null;
   readonly accountChanges: readonly LiquidationPositionChange[];
   readonly liquidationAccountChanges: readonly LiquidationPositionChange[];
@@ -52,21 +63,33 @@ export interface LiquidationTransferResult {
   readonly penaltyByAsset: Readonly<Record<string, Decimal>>;
 }
 
+/** Per settlement asset, what the entry posts to each of its three accounts. */
 interface AssetTotals {
-  pnl: Decimal;
-  penalty: Decimal;
+  account: Decimal;
+  liquidationAccount: Decimal;
+  insuranceFund: Decimal;
+}
+
+/** One close's contribution to its asset's totals, and the realised PnL the account's position records. */
+interface CloseAmounts extends AssetTotals {
+  readonly realisedPnl: Decimal;
 }
 
 /**
  * The money of one liquidation step. The account closes at the execution price (mark moved against it by
- * the penalty); the closed contracts move to the liquidation account at mark. The account's realised PnL at the execution price
- * is split in two, so the penalty is charged exactly once and lands in the insurance fund:
+ * the penalty); the closed contracts move to the liquidation account at mark.
+ * Futures and perpetuals: the account's realised PnL at the execution price is split in two, so the
+ * penalty is charged exactly once and lands in the insurance fund:
  * - the PnL from the reference price to mark, against the liquidation account (the clearinghouse's side of
  *   the close, as the variation-margin house account is in novation), rounded against the member;
  * - the penalty, the PnL between the execution price and mark, to the insurance fund, rounded up.
  * The account therefore posts roundMemberAmount(PnL at mark) - roundUp(penalty) <= its exact PnL at the
- * execution price: it never gains from rounding. Per asset, three postings at most (account, liquidation
- * account, insurance fund), summing to zero.
+ * execution price: it never gains from rounding.
+ * Options (premium-settled): the account receives (closing a long) or pays (closing a short) the premium at
+ * the execution price, the liquidation account pays or receives it at mark, the insurance fund takes the
+ * difference (optionCloseAmounts); an inverse option's premium is in coin, its settlement asset.
+ * All closes of the step go into one entry: per asset, three postings at most (account, liquidation account,
+ * insurance fund), summing to zero.
  */
 export function liquidationTransferEntry(input: LiquidationTransferInput): LiquidationTransferResult {
   assertTransferInput(input);
@@ -76,47 +99,44 @@ export function liquidationTransferEntry(input: LiquidationTransferInput): Liqui
   input.closes.forEach((close, index) => {
     const field = `closes[${index}]`;
     const instrument = instrumentOf(input, close.instrumentId, field);
-    const referencePrice = input.referencePrices[close.instrumentId];
-    if (referencePrice === undefined) {
-      throw new ClearingError('MISSING_REFERENCE_PRICE', `referencePrices.${close.instrumentId}`, 'is required');
-    }
-    assertPositive(referencePrice, `referencePrices.${close.instrumentId}`, 'NON_POSITIVE_PRICE');
-    const closedContracts = close.closeQuantity.negated();
-    const pnl = roundMemberAmount(
-      realisedPnl(instrument, closedContracts, referencePrice, close.markPrice),
-      input.settlementAssetScale,
-    );
-    const penalty = roundRequirement(
-      penaltyOf(instrument, closedContracts, close.executionPrice, close.markPrice),
-      input.settlementAssetScale,
-    );
-    if (!penalty.eq(close.penalty)) {
+    assertPrice(instrument, close.markPrice, `${field}.markPrice`);
+    assertPrice(instrument, close.executionPrice, `${field}.executionPrice`);
+    const amounts =
+      instrument.kind === 'european_option'
+        ? optionAmounts(instrument, close, input.settlementAssetScale)
+        : futureAmounts(input, instrument, close);
+    if (!amounts.insuranceFund.eq(close.penalty)) {
       throw new ClearingError(
         'OUT_OF_RANGE',
         `${field}.penalty`,
-        `is not the penalty at its prices, ${penalty.toFixed()}`,
+        `is not the penalty at its prices, ${amounts.insuranceFund.toFixed()}`,
       );
     }
-    const assetTotals = totals.get(instrument.settlementAsset) ?? { pnl: ZERO, penalty: ZERO };
+    const assetTotals = totals.get(instrument.settlementAsset) ?? {
+      account: ZERO,
+      liquidationAccount: ZERO,
+      insuranceFund: ZERO,
+    };
     totals.set(instrument.settlementAsset, {
-      pnl: assetTotals.pnl.plus(pnl),
-      penalty: assetTotals.penalty.plus(penalty),
+      account: assetTotals.account.plus(amounts.account),
+      liquidationAccount: assetTotals.liquidationAccount.plus(amounts.liquidationAccount),
+      insuranceFund: assetTotals.insuranceFund.plus(amounts.insuranceFund),
     });
     accountChanges.push({
       accountId: input.accountId,
       instrumentId: close.instrumentId,
       quantityChange: close.closeQuantity,
       price: close.executionPrice,
-      realisedPnl: pnl.minus(penalty),
+      realisedPnl: amounts.realisedPnl,
     });
     // At mark, not at the execution price: the liquidation account paid (or received) the account's PnL
-    // up to mark in this entry, and the concession below mark went to the insurance fund. Taking the
-    // contracts over at the execution price would let it collect that concession a second time when the
-    // position is next settled at mark.
+    // (an option's premium) up to mark in this entry, and the concession below mark went to the insurance
+    // fund. Taking the contracts over at the execution price would let it collect that concession a second
+    // time when the position is next settled at mark.
     liquidationAccountChanges.push({
       accountId: input.liquidationAccountId,
       instrumentId: close.instrumentId,
-      quantityChange: closedContracts,
+      quantityChange: close.closeQuantity.negated(),
       price: close.markPrice,
       realisedPnl: ZERO,
     });
@@ -124,13 +144,13 @@ export function liquidationTransferEntry(input: LiquidationTransferInput): Liqui
   const postings: PostingDraft[] = [];
   const penaltyByAsset: Record<string, Decimal> = {};
   for (const asset of [...totals.keys()].sort(compareIds)) {
-    const { pnl, penalty } = totals.get(asset) as AssetTotals;
-    penaltyByAsset[asset] = penalty;
+    const { account, liquidationAccount, insuranceFund } = totals.get(asset) as AssetTotals;
+    penaltyByAsset[asset] = insuranceFund;
     postings.push(
       ...nonZero([
-        { accountId: input.accountId, asset, amount: pnl.minus(penalty) },
-        { accountId: input.liquidationAccountId, asset, amount: pnl.negated() },
-        { accountId: input.insuranceFundAccountId, asset, amount: penalty },
+        { accountId: input.accountId, asset, amount: account },
+        { accountId: input.liquidationAccountId, asset, amount: liquidationAccount },
+        { accountId: input.insuranceFundAccountId, asset, amount: insuranceFund },
       ]),
     );
   }
@@ -140,6 +160,43 @@ export function liquidationTransferEntry(input: LiquidationTransferInput): Liqui
     description: `liquidation of ${input.accountId}: ${input.closes.length} close(s) to ${input.liquidationAccountId}`,
   };
   return { journalEntry: finishEntry(header, postings), accountChanges, liquidationAccountChanges, penaltyByAsset };
+}
+
+/** A future or perpetual: PnL from the reference price to mark, the penalty from mark to the execution price. */
+function futureAmounts(input: LiquidationTransferInput, instrument: Instrument, close: LiquidationClose): CloseAmounts {
+  const referencePrice = input.referencePrices[close.instrumentId];
+  if (referencePrice === undefined) {
+    throw new ClearingError('MISSING_REFERENCE_PRICE', `referencePrices.${close.instrumentId}`, 'is required');
+  }
+  assertPositive(referencePrice, `referencePrices.${close.instrumentId}`, 'NON_POSITIVE_PRICE');
+  const closedContracts = close.closeQuantity.negated();
+  const pnl = roundMemberAmount(
+    realisedPnl(instrument, closedContracts, referencePrice, close.markPrice),
+    input.settlementAssetScale,
+  );
+  const penalty = roundRequirement(
+    penaltyOf(instrument, closedContracts, close.executionPrice, close.markPrice),
+    input.settlementAssetScale,
+  );
+  const account = pnl.minus(penalty);
+  return { account, liquidationAccount: pnl.negated(), insuranceFund: penalty, realisedPnl: account };
+}
+
+/** An option: premiums at the execution price and at mark, no realised PnL (see optionCloseAmounts). */
+function optionAmounts(option: EuropeanOption, close: LiquidationClose, scale: number): CloseAmounts {
+  const amounts = optionCloseAmounts(
+    option,
+    close.closeQuantity.negated(),
+    close.executionPrice,
+    close.markPrice,
+    scale,
+  );
+  return {
+    account: amounts.account,
+    liquidationAccount: amounts.liquidationAccount,
+    insuranceFund: amounts.penalty,
+    realisedPnl: ZERO,
+  };
 }
 
 function nonZero(postings: readonly PostingDraft[]): PostingDraft[] {
@@ -174,8 +231,9 @@ function assertTransferInput(input: LiquidationTransferInput): void {
     const field = `closes[${index}]`;
     assertIdentifier(close.instrumentId, `${field}.instrumentId`);
     assertPositive(close.closeQuantity.abs(), `${field}.closeQuantity`, 'NON_POSITIVE_QUANTITY');
-    assertPositive(close.markPrice, `${field}.markPrice`, 'NON_POSITIVE_PRICE');
-    assertPositive(close.executionPrice, `${field}.executionPrice`, 'NON_POSITIVE_PRICE');
+    // Prices are checked per instrument kind once the instrument is known (assertPrice).
+    assertInRange(close.markPrice, `${field}.markPrice`);
+    assertInRange(close.executionPrice, `${field}.executionPrice`);
     assertInRange(close.penalty, `${field}.penalty`);
     // Against the account: a sell (negative close) at or below mark, a buy at or above it.
     const against = close.closeQuantity.isNegative()

@@ -1,7 +1,7 @@
 import { Decimal } from '@novation/money';
 import type { Instrument } from '@novation/instruments';
 import { ClearingError } from '../clearing-error.js';
-import { assertInRange } from '../preconditions.js';
+import { assertInRange, assertPositive } from '../preconditions.js';
 
 /** Most positions or members in one liquidation step or one deficit run. */
 export const LIQUIDATION_ITEMS_MAX = 5_000;
@@ -27,13 +27,23 @@ export function assertBounded(items: readonly unknown[], field: string): void {
 }
 
 /**
- * Liquidation closes futures and perpetuals, whose PnL is cash-settled. Spot is delivery-settled and
- * options are premium-settled (a close would move a premium, not PnL): neither is liquidated here.
+ * Liquidation closes futures and perpetuals, whose PnL is cash-settled, and options, which are
+ * premium-settled (a close moves a premium: optionCloseAmounts). Spot is delivery-settled in two assets and
+ * is not liquidated here.
  */
 export function assertLiquidatable(instrument: Instrument, field: string): void {
-  if (instrument.kind === 'spot' || instrument.kind === 'european_option') {
+  if (instrument.kind === 'spot') {
     throw new ClearingError('UNSUPPORTED_INSTRUMENT', field, `${instrument.kind} is not liquidated by closing`);
   }
+}
+
+/**
+ * A mark or execution price of a close: futures and perpetuals price PnL (> 0, inverse PnL divides by it);
+ * an option's price is its premium, which may be 0 for a worthless option.
+ */
+export function assertPrice(instrument: Instrument, price: Decimal, field: string): void {
+  if (instrument.kind === 'european_option') assertNonNegative(price, field);
+  else assertPositive(price, field, 'NON_POSITIVE_PRICE');
 }
 
 /** Ordinal comparison of identifiers (never locale-dependent), for deterministic tie-breaks. */

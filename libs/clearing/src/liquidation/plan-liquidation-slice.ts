@@ -3,14 +3,24 @@ import { assertValidInstrument, realisedPnl } from '@novation/instruments';
 import type { Instrument } from '@novation/instruments';
 import { ClearingError } from '../clearing-error.js';
 import { assertIdentifier, assertInRange, assertPositive, assertScale } from '../preconditions.js';
-import { assertBounded, assertLiquidatable, assertNonNegative, compareIds } from './liquidation-preconditions.js';
+import {
+  assertBounded,
+  assertLiquidatable,
+  assertNonNegative,
+  assertPrice,
+  compareIds,
+} from './liquidation-preconditions.js';
+import { optionCloseAmounts } from './option-close.js';
 
 export interface LiquidationPosition {
   readonly instrumentId: string;
   readonly instrument: Instrument;
   /** Contracts, positive long, negative short; a multiple of the instrument's quantity step. */
   readonly quantity: Decimal;
-  /** Mark price, in the quote asset. */
+  /**
+   * Mark price: in the quote asset for futures and perpetuals (> 0); for an option, its premium per unit of
+   * the underlying in the settlement asset (coin for an inverse option), >= 0 (a worthless option marks 0).
+   */
   readonly markPrice: Decimal;
   /** The position's share of the account's initial-margin requirement, from the margin model; >= 0. */
   readonly initialMarginContribution: Decimal;
@@ -40,9 +50,11 @@ export interface LiquidationClose {
   /** Mark moved against the account by the penalty: mark x (1 - p) when selling, mark x (1 + p) when buying. */
   readonly executionPrice: Decimal;
   /**
-   * What the account loses by closing at the execution price rather than at mark, in the settlement asset,
-   * rounded up to the scale: realisedPnl(closed contracts, from executionPrice to markPrice). It is the
-   * price concession itself, charged once (see liquidationTransferEntry), not a fee on top of it.
+   * What the account loses by closing at the execution price rather than at mark, in the settlement asset:
+   * for futures and perpetuals realisedPnl(closed contracts, from executionPrice to markPrice) rounded up to
+   * the scale; for an option the account's premium at mark less its premium at the execution price, each
+   * rounded as a member's (optionCloseAmounts). It is the price concession itself, charged once (see
+   * liquidationTransferEntry), not a fee on top of it, and what the insurance fund receives for the close.
    */
   readonly penalty: Decimal;
   /** Initial margin freed: initialMarginContribution x |closeQuantity| / |quantity| (exact). */
@@ -79,6 +91,8 @@ interface Candidate {
  *    a position never flips. Within the cap it closes only what the remaining target needs, rounded UP to the
  *    step, and the plan stops once the freed requirement reaches the target.
  * Positions contributing no requirement are not closed: closing them costs the penalty and frees nothing.
+ * Options close like futures (a long sold below mark, a short bought back above it); only their money
+ * differs (a premium, see optionCloseAmounts). A zero-mark option costs nothing to close and ranks first.
  */
 export function planLiquidationSlice(input: PlanLiquidationSliceInput): LiquidationSlicePlan {
   assertSliceInput(input);
@@ -138,7 +152,9 @@ function executionPriceOf(position: LiquidationPosition, penaltyFraction: Decima
 
 /**
  * PnL forgone by closing `closedContracts` (signed as the position) at the execution price instead of
- * mark: the PnL of contracts bought (sold) at the execution price and valued at mark. Always >= 0.
+ * mark, exact: the PnL of contracts bought (sold) at the execution price and valued at mark. For an option,
+ * the premium forgone, closedContracts x contractSize x (mark - execution price), which holds at a zero
+ * mark too (realisedPnl needs positive prices). Always >= 0.
  */
 export function penaltyOf(
   instrument: Instrument,
@@ -146,9 +162,26 @@ export function penaltyOf(
   executionPrice: Decimal,
   markPrice: Decimal,
 ): Decimal {
-  const forgone = realisedPnl(instrument, closedContracts, executionPrice, markPrice);
+  const forgone =
+    instrument.kind === 'european_option'
+      ? closedContracts.times(instrument.contractSize).times(markPrice.minus(executionPrice))
+      : realisedPnl(instrument, closedContracts, executionPrice, markPrice);
   // A zero penalty fraction gives -0 for a short: normalise it so it never reads as negative.
   return forgone.isZero() ? ZERO : forgone;
+}
+
+/** The penalty of a close as posted to the insurance fund, at the settlement asset's scale. */
+function postedPenaltyOf(
+  instrument: Instrument,
+  closedContracts: Decimal,
+  executionPrice: Decimal,
+  markPrice: Decimal,
+  scale: number,
+): Decimal {
+  if (instrument.kind === 'european_option') {
+    return optionCloseAmounts(instrument, closedContracts, executionPrice, markPrice, scale).penalty;
+  }
+  return roundRequirement(penaltyOf(instrument, closedContracts, executionPrice, markPrice), scale);
 }
 
 function closeOf(candidate: Candidate, remaining: Decimal, input: PlanLiquidationSliceInput): LiquidationClose {
@@ -156,13 +189,18 @@ function closeOf(candidate: Candidate, remaining: Decimal, input: PlanLiquidatio
   const needed = remaining.dividedBy(candidate.requirementPerContract).dividedBy(step).ceil().times(step);
   const magnitude = Decimal.min(maxClose, Decimal.max(needed, step));
   const closedContracts = position.quantity.isNegative() ? magnitude.negated() : magnitude;
-  const penalty = penaltyOf(position.instrument, closedContracts, candidate.executionPrice, position.markPrice);
   return {
     instrumentId: position.instrumentId,
     closeQuantity: closedContracts.negated(),
     markPrice: position.markPrice,
     executionPrice: candidate.executionPrice,
-    penalty: roundRequirement(penalty, input.settlementAssetScale),
+    penalty: postedPenaltyOf(
+      position.instrument,
+      closedContracts,
+      candidate.executionPrice,
+      position.markPrice,
+      input.settlementAssetScale,
+    ),
     requirementReduction: position.initialMarginContribution.times(magnitude).dividedBy(position.quantity.abs()),
   };
 }
@@ -199,7 +237,7 @@ function assertSliceInput(input: PlanLiquidationSliceInput): void {
     assertValidInstrument(position.instrument);
     assertLiquidatable(position.instrument, `${field}.instrument`);
     assertInRange(position.quantity, `${field}.quantity`);
-    assertPositive(position.markPrice, `${field}.markPrice`, 'NON_POSITIVE_PRICE');
+    assertPrice(position.instrument, position.markPrice, `${field}.markPrice`);
     assertNonNegative(position.initialMarginContribution, `${field}.initialMarginContribution`);
     if (position.closeCostPerContract !== undefined) {
       assertNonNegative(position.closeCostPerContract, `${field}.closeCostPerContract`);

@@ -227,9 +227,10 @@ async function postWithDefaultFundTags(
  * liquidation account realises exactly R on them (the bankruptcy price of that position: average entry
  * + R / PnL per unit of price), and the liquidation account passes R to the defaulter. Each match is a
  * trade between the two at that price, both sides' PnL against the variation-margin account as in
- * novation, so the counterparties give up R out of their unrealised profit. One instrument: the one this
- * liquidation moved the most contracts of; linear contracts only (an inverse bankruptcy price is not
- * linear in R). What no counterparty takes stays uncovered.
+ * novation, so the counterparties give up R out of their unrealised profit. One instrument: the future or
+ * perpetual in the deficit's asset this liquidation moved the most contracts of (options it moved are not
+ * deleveraged); linear contracts only (an inverse bankruptcy price is not linear in R). What no
+ * counterparty takes stays uncovered.
  */
 async function coverByAutoDeleveraging(
   manager: EntityManager,
@@ -367,12 +368,16 @@ async function adlTarget(
   residual: Decimal,
 ): Promise<AdlTarget | null> {
   if (residual.isZero()) return null;
+  // Options the liquidation moved are not deleveraged: their premium was paid in full at mark, so there
+  // is no PnL to take back from counterparties; the deficit is recovered on the futures it moved.
   const received: { instrument_id: string; quantity: string }[] = await manager.query(
     `SELECT fill.instrument_id, sum(fill.quantity)::text AS quantity
        FROM liquidation_fill fill JOIN liquidation_step step ON step.id = fill.liquidation_step_id
+       JOIN instrument ON instrument.id = fill.instrument_id
       WHERE step.liquidation_id = $1 AND fill.role = 'liquidation_account'
+        AND instrument.kind IN ('perpetual', 'future') AND instrument.settlement_asset = $2
       GROUP BY fill.instrument_id ORDER BY abs(sum(fill.quantity)) DESC, fill.instrument_id LIMIT 1`,
-    [input.liquidationId],
+    [input.liquidationId, input.asset],
   );
   const row = received[0];
   if (row === undefined) return null;

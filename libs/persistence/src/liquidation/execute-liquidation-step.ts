@@ -67,6 +67,7 @@ interface BookPosition {
   readonly instrument: Instrument;
   readonly quantityStep: Decimal;
   readonly quantity: Decimal;
+  /** Futures: the reference price of the close's PnL. Options: the average premium, not read by the close. */
   readonly averageEntryPrice: Decimal;
 }
 
@@ -75,11 +76,11 @@ interface BookPosition {
  * `liq-<liquidation id>-step-<n>`):
  * - the liquidation row is locked, then the account; an ended liquidation, or one still cooling down
  *   (next_step_at after now), returns without writing anything, so a redelivered job is a no-op;
- * - the account is re-margined (receipt stored). While it is not healthy and holds futures or perpetuals
- *   in its settlement asset, one slice is closed (planLiquidationSlice: a bounded fraction of each position,
- *   best requirement freed per unit of cost first) to the clearinghouse's liquidation account at mark moved
- *   by the penalty, the penalty to the insurance fund (liquidationTransferEntry), and the next step is
- *   due after the cool-down;
+ * - the account is re-margined (receipt stored). While it is not healthy and holds futures, perpetuals or
+ *   options in its settlement asset, one slice is closed (planLiquidationSlice: a bounded fraction of each
+ *   position, best requirement freed per unit of cost first) to the clearinghouse's liquidation account at
+ *   mark moved by the penalty, the penalty to the insurance fund (liquidationTransferEntry: PnL for futures,
+ *   the premium for options), and the next step is due after the cool-down;
  * - otherwise the final step: a negative settlement balance left with no open position is covered
  *   (insurance fund, then auto-deleveraging or the default waterfall per the parameter set), the open margin
  *   call is marked 'liquidated', the liquidation 'completed', and the account state follows a fresh margin
@@ -130,9 +131,13 @@ export async function executeLiquidationStep(
 }
 
 /**
- * The account's open futures and perpetuals settled in its own settlement asset: what a slice may close.
- * Options and spot are premium- or delivery-settled (not closed by liquidation); positions settled in
- * another asset would need a plan per asset (not supported yet: they are left open).
+ * The account's open futures, perpetuals and options settled in its own settlement asset: what a slice may
+ * close. Options close at their premium mark like any position: left open, a short option's margin (or a
+ * long's premium, which backs nothing else) would keep the account below MM and 'liquidating' for good.
+ * Spot is delivery-settled in two assets and is not liquidated. Positions settled in another asset are left
+ * open: closing them moves money in that asset, which the final step's deficit cover (settlement asset
+ * only) does not see, and which the account cannot use against a negative settlement balance without a
+ * collateral conversion the liquidation does not make.
  */
 async function loadLiquidatableBook(manager: EntityManager, account: AccountEntity): Promise<BookPosition[]> {
   const positions = await manager
@@ -147,7 +152,7 @@ async function loadLiquidatableBook(manager: EntityManager, account: AccountEnti
   const book: BookPosition[] = [];
   for (const position of positions) {
     const row = byId.get(position.instrumentId);
-    if (row === undefined || row.kind === 'option' || row.kind === 'spot') continue;
+    if (row === undefined || row.kind === 'spot') continue;
     if (row.settlementAsset !== account.settlementAsset || position.averageEntryPrice === null) continue;
     book.push({
       instrument: toDomainInstrument(row),
@@ -165,8 +170,10 @@ async function assetScale(manager: EntityManager, asset: string): Promise<number
 
 /**
  * Each position's share of the requirement, from the margin result: its own initial margin when the
- * model gives one; when no position carries any (a portfolio model, or zero rates with negative equity),
- * its absolute equity-free notional |quantity x mark x contract size| so the largest closes first.
+ * model gives one (under the standard model a short option's Deribit-style margin, a long option's premium
+ * value); when no position carries any (a portfolio model, or zero rates with negative equity), its
+ * absolute equity-free notional |quantity x mark x contract size| (an option's premium value, its mark
+ * being the premium) so the largest closes first and the book always empties.
  */
 function requirementContributions(book: readonly BookPosition[], result: MarginResult): Map<string, Decimal> {
   const byId = new Map(result.positions.map((position) => [position.instrumentId, position]));
@@ -184,6 +191,21 @@ function requirementContributions(book: readonly BookPosition[], result: MarginR
   );
 }
 
+/**
+ * The mark the margin run valued the position at: the request's mark_price row, which for an option is its
+ * premium per unit of the underlying in the settlement asset (the risk engine prices the option's equity
+ * and standard margin from it, not from the underlying). Every book position is in the result (both read
+ * the account's open positions in one transaction); a missing one is refused rather than closed at 0,
+ * which for an option would give it away.
+ */
+function markPriceOf(result: MarginResult, instrumentId: string): Decimal {
+  const position = result.positions.find((candidate) => candidate.instrumentId === instrumentId);
+  if (position === undefined) {
+    throw new LiquidationError('MISSING_POSITION', `position in ${instrumentId} is not in the margin result`);
+  }
+  return new Decimal(position.markPrice);
+}
+
 async function executeSlice(
   context: StepContext,
   result: MarginResult,
@@ -193,13 +215,12 @@ async function executeSlice(
   const { manager, account, liquidation, nowEpochMs } = context;
   const parameters = context.parameterSet.body.liquidation;
   const scale = await assetScale(manager, account.settlementAsset);
-  const marks = new Map(result.positions.map((position) => [position.instrumentId, position.markPrice]));
   const contributions = requirementContributions(book, result);
   const positions: LiquidationPosition[] = book.map(({ instrument, quantity }) => ({
     instrumentId: instrument.id,
     instrument,
     quantity,
-    markPrice: new Decimal(marks.get(instrument.id) ?? '0'),
+    markPrice: markPriceOf(result, instrument.id),
     initialMarginContribution: contributions.get(instrument.id) ?? ZERO,
   }));
   const shortfall = new Decimal(result.initialMargin).minus(result.equityForInitialMargin);

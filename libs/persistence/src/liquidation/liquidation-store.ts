@@ -128,7 +128,9 @@ export async function lockPosition(
  * Applies one liquidation fill to a locked position (applyFill of libs/clearing) and writes it by
  * compare-and-swap on its version. `postedPnl` is what the ledger entry of the fill posted for this
  * account: it, not the exact unrounded PnL, is added to the position's realised PnL. Returns the exact
- * PnL the fill realised.
+ * PnL the fill realised. An option fill is applied as an option trade is: its price is a premium, the
+ * average price the average premium, and it realises no PnL (postedPnl 0). Its price is > 0: marks are
+ * (mark_price.price > 0), and so is a mark moved by a penalty below 1.
  */
 export async function applyLiquidationFill(
   manager: EntityManager,

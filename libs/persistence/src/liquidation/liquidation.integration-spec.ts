@@ -73,10 +73,12 @@ describe('liquidation execution in PostgreSQL', () => {
     await database?.drop();
   });
 
-  async function markPrice(symbol: string, price: string): Promise<void> {
+  /** An option's mark is its premium, with the implied volatility the margin request requires for it. */
+  async function markPrice(symbol: string, price: string, impliedVolatility: number | null = null): Promise<void> {
     await dataSource.query(
-      `INSERT INTO mark_price (instrument_id, price, observed_at, source) VALUES ($1, $2, $3, 'test')`,
-      [instrumentIds.get(symbol), price, new Date(T0 - 60_000)],
+      `INSERT INTO mark_price (instrument_id, price, implied_volatility, observed_at, source)
+       VALUES ($1, $2, $3, $4, 'test')`,
+      [instrumentIds.get(symbol), price, impliedVolatility, new Date(T0 - 60_000)],
     );
   }
 
@@ -86,7 +88,7 @@ describe('liquidation execution in PostgreSQL', () => {
     ]);
   }
 
-  async function transfer(key: string, from: string, to: string, amount: Decimal): Promise<void> {
+  async function transfer(key: string, from: string, to: string, amount: Decimal, asset = 'USDC'): Promise<void> {
     if (amount.isZero()) return;
     await dataSource.transaction((manager) =>
       postJournalEntry(manager, {
@@ -94,27 +96,27 @@ describe('liquidation execution in PostgreSQL', () => {
         kind: 'test',
         description: 'test transfer',
         postings: [
-          { accountId: to, asset: 'USDC', amount },
-          { accountId: from, asset: 'USDC', amount: amount.negated() },
+          { accountId: to, asset, amount },
+          { accountId: from, asset, amount: amount.negated() },
         ],
       }),
     );
   }
 
-  async function balance(accountId: string): Promise<Decimal> {
+  async function balance(accountId: string, asset = 'USDC'): Promise<Decimal> {
     const rows: { balance: string }[] = await dataSource.query(
-      `SELECT balance::text AS balance FROM account_balance WHERE account_id = $1 AND asset = 'USDC'`,
-      [accountId],
+      `SELECT balance::text AS balance FROM account_balance WHERE account_id = $1 AND asset = $2`,
+      [accountId, asset],
     );
     return d(rows[0]?.balance ?? '0');
   }
 
   /** Moves money between the custody and a house account so that it holds exactly `amount`. */
-  async function setHouseBalance(role: string, amount: string, key: string): Promise<void> {
+  async function setHouseBalance(role: string, amount: string, key: string, asset = 'USDC'): Promise<void> {
     const accountId = house.get(role) as string;
-    const difference = d(amount).minus(await balance(accountId));
-    if (difference.isNegative()) await transfer(key, accountId, custodyId, difference.negated());
-    else await transfer(key, custodyId, accountId, difference);
+    const difference = d(amount).minus(await balance(accountId, asset));
+    if (difference.isNegative()) await transfer(key, accountId, custodyId, difference.negated(), asset);
+    else await transfer(key, custodyId, accountId, difference, asset);
   }
 
   async function firm(code: string): Promise<string> {
@@ -126,8 +128,11 @@ describe('liquidation execution in PostgreSQL', () => {
     return saved.id;
   }
 
-  /** A cross USDC account of `firmId` (a new firm when absent) funded with `usdc`. */
-  async function fundedAccount(code: string, usdc: string, firmId?: string): Promise<string> {
+  /**
+   * A cross account of `firmId` (a new firm when absent) settled in `asset` and funded with `amount` of it
+   * (a negative amount leaves it owing that much).
+   */
+  async function fundedAccount(code: string, amount: string, firmId?: string, asset = 'USDC'): Promise<string> {
     const account = await dataSource.manager.save(
       AccountEntity,
       dataSource.manager.create(AccountEntity, {
@@ -135,12 +140,19 @@ describe('liquidation execution in PostgreSQL', () => {
         code,
         kind: 'cross',
         houseRole: null,
-        settlementAsset: 'USDC',
+        settlementAsset: asset,
         isolatedInstrumentId: null,
       }),
     );
-    await transfer(`test:fund:${account.id}`, custodyId, account.id, d(usdc));
+    await transfer(`test:fund:${account.id}`, custodyId, account.id, d(amount), asset);
     return account.id;
+  }
+
+  /** The symbol of the demo's coin-settled BTC option of `strike` and type ('C' or 'P'). */
+  function demoOption(strike: number, type: 'C' | 'P'): string {
+    const symbol = [...instrumentIds.keys()].find((candidate) => candidate.endsWith(`-${strike}-${type}`));
+    if (symbol === undefined) throw new Error(`the demo market has no ${strike}-${type}`);
+    return symbol;
   }
 
   /** A venue trade and the positions it opens (both accounts flat before), entry at the trade price. */
@@ -535,6 +547,254 @@ describe('liquidation execution in PostgreSQL', () => {
     expect((await balance(adl)).toFixed()).toBe('0');
     // The liquidation account received 3,000 of PnL to mark, gained 1,797 and passed it on.
     expect((await balance(liquidationAccount)).minus(liquidationAccountBefore).toFixed()).toBe('3000');
+  });
+
+  it('buys a short coin-settled option back in slices, the premium in BTC, until the account is healthy', async () => {
+    await setLiquidationParameters({
+      penaltyFraction: '0.01',
+      maxSliceFraction: '0.5',
+      coolDownMs: 1_000,
+      deficitMode: 'default-waterfall',
+    });
+    // A BTC account short 2 of the 90,000 call (inverse: premium and margin in BTC) marked at 0.1 BTC, the
+    // index at 98,500 (in the money: no out-of-the-money reduction). Standard option margin per unit:
+    // IM 0.15 + 0.1, MM 0.075 + 0.1: IM 0.5, MM 0.35. Equity after the BTC haircuts (10 % IM, 5 % MM):
+    // 0.45 x 0.95 - 0.2 = 0.2275 < MM.
+    const call = demoOption(90_000, 'C');
+    await markPrice(call, '0.1', 0.6);
+    const writer = await fundedAccount('WRITER', '0.45', undefined, 'BTC');
+    await openPositions(await fundedAccount('HOLDER', '10', undefined, 'BTC'), writer, call, '2', '0.1');
+    const insurance = house.get('insurance_fund') as string;
+    const liquidationAccount = house.get('liquidation') as string;
+    const [insuranceBefore, liquidationAccountBefore] = [
+      await balance(insurance, 'BTC'),
+      await balance(liquidationAccount, 'BTC'),
+    ];
+    expect(await marginAccount(dataSource, writer, T0)).toMatchObject({ newState: 'liquidating' });
+    const liquidation = await liquidationOf(writer);
+
+    // Step 1: shortfall 0.5 - (0.45 x 0.9 - 0.2) = 0.295 at 0.25 per contract needs 1.18 -> 1.2, capped
+    // at half of 2: 1 bought back at 0.1 x 1.01 = 0.101. The account pays 0.101, the liquidation account
+    // receives the premium at mark 0.1, the fund 0.001.
+    const first = await executeLiquidationStep(dataSource, liquidation.id, T0 + 1_000);
+    expect(first).toMatchObject({ status: 'slice', stepNumber: 1 });
+    expect((await balance(writer, 'BTC')).toFixed()).toBe('0.349');
+    expect((await balance(insurance, 'BTC')).minus(insuranceBefore).toFixed()).toBe('0.001');
+    expect((await balance(liquidationAccount, 'BTC')).minus(liquidationAccountBefore).toFixed()).toBe('0.1');
+    expect(await position(writer, call)).toBe('-1');
+    // The liquidation account takes the short over (it sold the buyback at mark).
+    expect(await position(liquidationAccount, call)).toBe('-1');
+    const [step1] = await stepRows(liquidation.id);
+    expect(step1?.details['closes']).toEqual([
+      {
+        instrumentId: instrumentIds.get(call),
+        closeQuantity: '1',
+        markPrice: '0.1',
+        executionPrice: '0.101',
+        penalty: '0.001',
+        requirementReduction: '0.25',
+      },
+    ]);
+
+    // Step 2: IM 0.25, equity 0.349 x 0.9 - 0.1 = 0.2141: 0.0359 / 0.25 = 0.1436 -> 0.2, paying 0.0202.
+    // Then IM 0.2 <= 0.3288 x 0.9 - 0.08 = 0.21592: healthy, step 3 completes.
+    const rest = await runToCompletion(liquidation.id, T0 + 2_000);
+    expect(rest.map((outcome) => [outcome.status, outcome.stepNumber])).toEqual([
+      ['slice', 2],
+      ['completed', 3],
+    ]);
+    expect(await position(writer, call)).toBe('-0.8');
+    expect((await balance(writer, 'BTC')).toFixed()).toBe('0.3288');
+    expect((await balance(insurance, 'BTC')).minus(insuranceBefore).toFixed()).toBe('0.0012');
+    expect((await balance(liquidationAccount, 'BTC')).minus(liquidationAccountBefore).toFixed()).toBe('0.12');
+    expect(await position(liquidationAccount, call)).toBe('-1.2');
+    expect(await liquidationOf(writer)).toMatchObject({ status: 'completed' });
+    expect((await dataSource.manager.findOneByOrFail(AccountEntity, { id: writer })).marginState).toBe('healthy');
+    // The options apply as option trades: the writer keeps its average premium, the liquidation account
+    // holds its contracts at the mark it took them at, and neither realises PnL.
+    const rows: { account_id: string; average_entry_price: string; realised_pnl: string }[] = await dataSource.query(
+      `SELECT account_id, average_entry_price::text AS average_entry_price, realised_pnl::text AS realised_pnl
+         FROM position WHERE instrument_id = $1 AND account_id = ANY($2::uuid[]) ORDER BY quantity`,
+      [instrumentIds.get(call), [writer, liquidationAccount]],
+    );
+    expect(
+      rows.map((row) => [row.account_id, d(row.average_entry_price).toFixed(), d(row.realised_pnl).toFixed()]),
+    ).toEqual([
+      [liquidationAccount, '0.1', '0'],
+      [writer, '0.1', '0'],
+    ]);
+  });
+
+  it('closes a perpetual and a short option of one book together, best requirement per cost first', async () => {
+    await setLiquidationParameters({
+      penaltyFraction: '0.01',
+      maxSliceFraction: '0.5',
+      coolDownMs: 1_000,
+      deficitMode: 'default-waterfall',
+    });
+    // A USDC-settled (linear) BTC call: premium, margin and penalty in USDC, like the perpetual.
+    const symbol = 'BTC-USDC-90000-C';
+    const row = await dataSource.manager.save(
+      InstrumentEntity,
+      dataSource.manager.create(InstrumentEntity, {
+        symbol,
+        kind: 'option',
+        settlementType: 'linear',
+        underlying: 'BTC-USD',
+        quoteAsset: 'USDC',
+        settlementAsset: 'USDC',
+        contractSize: d(1),
+        expiresAt: new Date(SEED_TIME.getTime() + 60 * 24 * HOUR),
+        strike: d(90_000),
+        optionType: 'call',
+        status: 'active',
+        venueId: null,
+        underlyingReference: 'spot',
+        quantityStep: d('0.1'),
+        priceTick: null,
+      }),
+    );
+    instrumentIds.set(symbol, row.id);
+    await markPrice(symbol, '9850', 0.6);
+    // Long 1 BTC-PERP from 100,000 (IM 1,970, MM 985, PnL -1,500) and short 1 call at 9,850 = 0.1 x 98,500:
+    // IM (0.15 + 0.1) x 98,500 = 24,625, MM (0.075 + 0.1) x 98,500 = 17,237.5. Equity 20,000 - 1,500 - 9,850
+    // = 8,650 < MM 18,222.5; shortfall 26,595 - 8,650 = 17,945.
+    const mixed = await fundedAccount('MIXED', '20000');
+    const counterparty = await fundedAccount('MIXEDOTHER', '1000000');
+    await openPositions(mixed, counterparty, 'BTC-PERP', '1', '100000');
+    await openPositions(counterparty, mixed, symbol, '1', '9850');
+    const insurance = house.get('insurance_fund') as string;
+    const liquidationAccount = house.get('liquidation') as string;
+    const [insuranceBefore, liquidationAccountBefore] = [await balance(insurance), await balance(liquidationAccount)];
+    await marginAccount(dataSource, mixed, T0);
+    const liquidation = await liquidationOf(mixed);
+
+    // Requirement per unit of cost: the call 24,625 / 98.5 = 250, the perpetual 1,970 / 985 = 2.
+    // Step 1: the call 0.5 (cap; frees 12,312.5) bought back at 9,948.5: pays 4,974.25, 4,925 at mark to the
+    //   liquidation account, 49.25 to the fund; the perpetual 0.5 (cap) sold at 97,515: PnL -750 to the
+    //   liquidation account, penalty 492.5. Balance 20,000 - 4,974.25 - 1,242.5 = 13,783.25.
+    // Step 2: equity 13,783.25 - 750 - 4,925 = 8,108.25 against IM 13,297.5: the call 0.2 (cap of 0.5 x 0.5
+    //   down to the step; pays 1,989.7, penalty 19.7), the perpetual 264.25 / 1,970 -> 0.135 (PnL -202.5,
+    //   penalty 132.975). Balance 11,458.075.
+    // Step 3: equity 11,458.075 - 547.5 - 2,955 = 7,955.575 against IM 8,106.55: the call 0.1 (pays 994.85,
+    //   penalty 9.85). Balance 10,463.225; equity 7,945.725 >= IM 719.05 + 4,925: healthy, step 4 completes.
+    const outcomes = await runToCompletion(liquidation.id, T0 + 1_000);
+    expect(outcomes.map((outcome) => [outcome.status, outcome.stepNumber])).toEqual([
+      ['slice', 1],
+      ['slice', 2],
+      ['slice', 3],
+      ['completed', 4],
+    ]);
+    const steps = await stepRows(liquidation.id);
+    const closes = (index: number) =>
+      (
+        steps[index]?.details['closes'] as {
+          instrumentId: string;
+          closeQuantity: string;
+          executionPrice: string;
+          penalty: string;
+        }[]
+      ).map((close) => [close.instrumentId, close.closeQuantity, close.executionPrice, close.penalty]);
+    const [callId, perpId] = [row.id, instrumentIds.get('BTC-PERP')];
+    expect(closes(0)).toEqual([
+      [callId, '0.5', '9948.5', '49.25'],
+      [perpId, '-0.5', '97515', '492.5'],
+    ]);
+    expect(closes(1)).toEqual([
+      [callId, '0.2', '9948.5', '19.7'],
+      [perpId, '-0.135', '97515', '132.975'],
+    ]);
+    expect(closes(2)).toEqual([[callId, '0.1', '9948.5', '9.85']]);
+    expect((await balance(mixed)).toFixed()).toBe('10463.225');
+    expect(await position(mixed, symbol)).toBe('-0.2');
+    expect(await position(mixed, 'BTC-PERP')).toBe('0.365');
+    expect(await position(liquidationAccount, symbol)).toBe('-0.8');
+    // Penalties 49.25 + 492.5 + 19.7 + 132.975 + 9.85; premiums at mark 4,925 + 1,970 + 985 and PnL to
+    // mark 750 + 202.5 to the liquidation account.
+    expect((await balance(insurance)).minus(insuranceBefore).toFixed()).toBe('704.275');
+    expect((await balance(liquidationAccount)).minus(liquidationAccountBefore).toFixed()).toBe('8832.5');
+    // One journal entry per step, options and futures together.
+    const [entries] = (await dataSource.query(
+      `SELECT count(*)::int AS count FROM journal_entry WHERE idempotency_key LIKE $1`,
+      [`liq-${liquidation.id}-step-%`],
+    )) as { count: number }[];
+    expect(entries?.count).toBe(3);
+    expect((await dataSource.manager.findOneByOrFail(AccountEntity, { id: mixed })).marginState).toBe('healthy');
+  });
+
+  it('sells a book of long options to the end, then covers the deficit left', async () => {
+    await setLiquidationParameters({
+      penaltyFraction: '0.01',
+      maxSliceFraction: '0.5',
+      coolDownMs: 0,
+      deficitMode: 'default-waterfall',
+    });
+    await setHouseBalance('insurance_fund', '1', 'test:insurance:btc', 'BTC');
+    // Long 1 of the 90,000 call at 0.1 BTC, owing 0.2 BTC: equity -0.2 + 0.1 = -0.1 < MM 0.1 (a long's
+    // requirement is its premium: its value backs nothing else). Each slice sells at 0.099 what the cap
+    // allows: 0.5, 0.2 (half of 0.5 down to the step), then one step of 0.1 at a time, receiving 0.0495,
+    // 0.0198 and 3 x 0.0099 (penalties 0.0005, 0.0002, 3 x 0.0001). The account ends flat at
+    // -0.2 + 0.099 = -0.101, which the insurance fund (1 + 0.001) covers.
+    const call = demoOption(90_000, 'C');
+    const holder = await fundedAccount('OPTHOLDER', '-0.2', undefined, 'BTC');
+    await openPositions(holder, await fundedAccount('OPTWRITER', '10', undefined, 'BTC'), call, '1', '0.1');
+    const liquidationAccount = house.get('liquidation') as string;
+    const liquidationAccountBefore = await balance(liquidationAccount, 'BTC');
+    const liquidationPositionBefore = d(await position(liquidationAccount, call));
+    expect(await marginAccount(dataSource, holder, T0)).toMatchObject({ newState: 'liquidating' });
+    const liquidation = await liquidationOf(holder);
+    const outcomes = await runToCompletion(liquidation.id, T0);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual([
+      'slice',
+      'slice',
+      'slice',
+      'slice',
+      'slice',
+      'completed',
+    ]);
+    const steps = await stepRows(liquidation.id);
+    expect(
+      steps.slice(0, 5).map((step) => (step.details['closes'] as { closeQuantity: string }[])[0]?.closeQuantity),
+    ).toEqual(['-0.5', '-0.2', '-0.1', '-0.1', '-0.1']);
+    expect(await position(holder, call)).toBe('0');
+    expect(
+      d(await position(liquidationAccount, call))
+        .minus(liquidationPositionBefore)
+        .toFixed(),
+    ).toBe('1');
+    expect((await balance(liquidationAccount, 'BTC')).minus(liquidationAccountBefore).toFixed()).toBe('-0.1');
+    expect((await liquidationOf(holder)).deficit.toFixed()).toBe('0.101');
+    expect(steps[5]?.details).toMatchObject({ deficit: '0.101', uncovered: '0', newState: 'healthy' });
+    expect((await balance(holder, 'BTC')).toFixed()).toBe('0');
+    expect((await balance(house.get('insurance_fund') as string, 'BTC')).toFixed()).toBe('0.9');
+    expect((await dataSource.manager.findOneByOrFail(AccountEntity, { id: holder })).marginState).toBe('healthy');
+  });
+
+  it('under auto-deleveraging, deleverages no option: the fund covers the deficit of a long-option book', async () => {
+    await setLiquidationParameters({
+      penaltyFraction: '0.01',
+      maxSliceFraction: '0.5',
+      coolDownMs: 0,
+      deficitMode: 'auto-deleveraging',
+    });
+    await setHouseBalance('insurance_fund', '1', 'test:insurance:btc-adl', 'BTC');
+    // The book of the test above: the liquidation moves only options to the liquidation account, so there
+    // is no future to deleverage and the fund pays the 0.101 alone (an option once refused the final step).
+    const call = demoOption(90_000, 'C');
+    const holder = await fundedAccount('ADLOPTHOLDER', '-0.2', undefined, 'BTC');
+    await openPositions(holder, await fundedAccount('ADLOPTWRITER', '10', undefined, 'BTC'), call, '1', '0.1');
+    await marginAccount(dataSource, holder, T0);
+    const liquidation = await liquidationOf(holder);
+    const outcomes = await runToCompletion(liquidation.id, T0);
+    expect(outcomes.at(-1)?.status).toBe('completed');
+    const [final] = (await stepRows(liquidation.id)).slice(-1);
+    expect(final?.details).toMatchObject({
+      deficit: '0.101',
+      uncovered: '0',
+      newState: 'healthy',
+      cover: { mode: 'auto-deleveraging', instrumentId: null, matches: [] },
+    });
+    expect((await balance(house.get('insurance_fund') as string, 'BTC')).toFixed()).toBe('0.9');
   });
 
   it('refuses an unknown liquidation with a typed error', async () => {
