@@ -29,12 +29,15 @@ import type { DataSource } from 'typeorm';
  * queue-lag sampler; and a verifier that replays every account's margin receipts to check that each breach
  * got exactly one liquidation and nothing else did.
  *
- * Options: the demo options are inverse (BTC-settled), so a USDC cross account holding them keeps them
- * open through liquidation (only futures and perpetuals in the settlement asset are closed). The options
- * accounts here hold a leveraged BTC-PERP long plus long puts or calls paid in BTC: the options change
- * their equity (puts gain, calls lose in the fall), margin (Deribit-style option margin) and what is left
- * after the perpetual is closed; a liquidated options account never has a deficit covered (a position is
- * left), so its negative USDC balance, if any, stays with the account in 'liquidating'.
+ * Options: the demo options are inverse (BTC-settled). The options accounts here hold a leveraged BTC-PERP
+ * long plus long puts or calls paid in BTC, and a little BTC: the options change their equity (puts gain,
+ * calls lose in the fall) and margin (Deribit-style option margin). A liquidated options account is closed
+ * in both assets (the options' premium in BTC, the perpetual's PnL in USDC); then its BTC is converted into
+ * USDC at the BTC-USD index less the penalty (collateral conversion) before a USDC deficit is covered. A
+ * conversion only uses an index no older than the worker's bound (CONVERSION_PRICE_AGE_MS_MAX, 5 minutes,
+ * unless the worker passes another): this replay's observations run up to ~10 minutes behind the worker's
+ * clock, so an account whose liquidation ends early in the crash keeps its BTC and its negative USDC
+ * balance in 'liquidating' (accountsLeftLiquidating counts them) rather than being converted at that age.
  */
 
 /** Market-data policy of the replay: moves of up to 40% per publication (option premiums move a lot). */

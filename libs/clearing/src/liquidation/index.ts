@@ -5,7 +5,15 @@ export type {
   LiquidationPosition,
   LiquidationSlicePlan,
   PlanLiquidationSliceInput,
+  SettlementAssetTerms,
 } from './plan-liquidation-slice.js';
+export { CONVERSION_PRICE_SCALE, collateralConversionEntry, conversionPriceOf } from './collateral-conversion.js';
+export type {
+  CollateralConversion,
+  CollateralConversionInput,
+  CollateralConversionResult,
+  ConvertedBalance,
+} from './collateral-conversion.js';
 export { liquidationTransferEntry } from './liquidation-fee.js';
 export { optionCloseAmounts } from './option-close.js';
 export type { OptionCloseAmounts } from './option-close.js';

@@ -35,7 +35,14 @@ export interface LiquidationTransferInput {
    * run). Not read for options: their premium changed hands at every trade.
    */
   readonly referencePrices: Readonly<Record<string, Decimal>>;
+  /** Scale of the account's settlement asset: of every close's money when assetScales is absent. */
   readonly settlementAssetScale: number;
+  /**
+   * Scale per settlement asset of the closed instruments, required when they settle in more than one asset
+   * (an inverse BTC option closed in a USDC account posts BTC at BTC's scale). Absent, every close is
+   * posted at settlementAssetScale.
+   */
+  readonly assetScales?: Readonly<Record<string, number>>;
   /** E.g. `liquidation:<accountId>:<step>`; the caller makes it unique per step. */
   readonly idempotencyKey: string;
 }
@@ -101,10 +108,11 @@ export function liquidationTransferEntry(input: LiquidationTransferInput): Liqui
     const instrument = instrumentOf(input, close.instrumentId, field);
     assertPrice(instrument, close.markPrice, `${field}.markPrice`);
     assertPrice(instrument, close.executionPrice, `${field}.executionPrice`);
+    const scale = scaleOf(input, instrument.settlementAsset, field);
     const amounts =
       instrument.kind === 'european_option'
-        ? optionAmounts(instrument, close, input.settlementAssetScale)
-        : futureAmounts(input, instrument, close);
+        ? optionAmounts(instrument, close, scale)
+        : futureAmounts(input, instrument, close, scale);
     if (!amounts.insuranceFund.eq(close.penalty)) {
       throw new ClearingError(
         'OUT_OF_RANGE',
@@ -162,21 +170,31 @@ export function liquidationTransferEntry(input: LiquidationTransferInput): Liqui
   return { journalEntry: finishEntry(header, postings), accountChanges, liquidationAccountChanges, penaltyByAsset };
 }
 
+/** The scale the money of a close is posted at: its instrument's settlement asset's. */
+function scaleOf(input: LiquidationTransferInput, asset: string, field: string): number {
+  if (input.assetScales === undefined) return input.settlementAssetScale;
+  const scale = input.assetScales[asset];
+  if (scale === undefined) throw new ClearingError('MISSING_FIELD', `assetScales.${asset}`, `is required by ${field}`);
+  return scale;
+}
+
 /** A future or perpetual: PnL from the reference price to mark, the penalty from mark to the execution price. */
-function futureAmounts(input: LiquidationTransferInput, instrument: Instrument, close: LiquidationClose): CloseAmounts {
+function futureAmounts(
+  input: LiquidationTransferInput,
+  instrument: Instrument,
+  close: LiquidationClose,
+  scale: number,
+): CloseAmounts {
   const referencePrice = input.referencePrices[close.instrumentId];
   if (referencePrice === undefined) {
     throw new ClearingError('MISSING_REFERENCE_PRICE', `referencePrices.${close.instrumentId}`, 'is required');
   }
   assertPositive(referencePrice, `referencePrices.${close.instrumentId}`, 'NON_POSITIVE_PRICE');
   const closedContracts = close.closeQuantity.negated();
-  const pnl = roundMemberAmount(
-    realisedPnl(instrument, closedContracts, referencePrice, close.markPrice),
-    input.settlementAssetScale,
-  );
+  const pnl = roundMemberAmount(realisedPnl(instrument, closedContracts, referencePrice, close.markPrice), scale);
   const penalty = roundRequirement(
     penaltyOf(instrument, closedContracts, close.executionPrice, close.markPrice),
-    input.settlementAssetScale,
+    scale,
   );
   const account = pnl.minus(penalty);
   return { account, liquidationAccount: pnl.negated(), insuranceFund: penalty, realisedPnl: account };
@@ -222,6 +240,7 @@ function assertTransferInput(input: LiquidationTransferInput): void {
   assertIdentifier(input.insuranceFundAccountId, 'insuranceFundAccountId');
   assertIdempotencyKey(input.idempotencyKey, 'idempotencyKey');
   assertScale(input.settlementAssetScale, 'settlementAssetScale');
+  for (const [asset, scale] of Object.entries(input.assetScales ?? {})) assertScale(scale, `assetScales.${asset}`);
   assertBounded(input.closes, 'closes');
   const ids = new Set([input.accountId, input.liquidationAccountId, input.insuranceFundAccountId]);
   if (ids.size !== 3) {

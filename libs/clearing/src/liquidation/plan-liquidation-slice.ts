@@ -39,7 +39,22 @@ export interface PlanLiquidationSliceInput {
   readonly targetRequirementReduction: Decimal;
   /** Quantity step (lot size) per instrument id. */
   readonly quantitySteps: Readonly<Record<string, Decimal>>;
+  /** Scale of the account's settlement asset: of every close's penalty when settlementAssets is absent. */
   readonly settlementAssetScale: number;
+  /**
+   * Per settlement asset of the positions, its scale and the price of one unit in the margin asset (the
+   * unit of initialMarginContribution and of the target). Required when the positions settle in more than
+   * one asset (an inverse BTC option in a USDC account): each close's penalty is posted in its instrument's
+   * settlement asset at that asset's scale, and costs are compared in the margin asset. Absent, every
+   * position settles in the account's settlement asset (scale settlementAssetScale, price 1).
+   */
+  readonly settlementAssets?: Readonly<Record<string, SettlementAssetTerms>>;
+}
+
+export interface SettlementAssetTerms {
+  readonly scale: number;
+  /** Price of one unit of the asset in the margin asset, > 0 (1 for the margin asset itself). */
+  readonly priceInMarginAsset: Decimal;
 }
 
 export interface LiquidationClose {
@@ -50,7 +65,8 @@ export interface LiquidationClose {
   /** Mark moved against the account by the penalty: mark x (1 - p) when selling, mark x (1 + p) when buying. */
   readonly executionPrice: Decimal;
   /**
-   * What the account loses by closing at the execution price rather than at mark, in the settlement asset:
+   * What the account loses by closing at the execution price rather than at mark, in the instrument's
+   * settlement asset, at that asset's scale:
    * for futures and perpetuals realisedPnl(closed contracts, from executionPrice to markPrice) rounded up to
    * the scale; for an option the account's premium at mark less its premium at the execution price, each
    * rounded as a member's (optionCloseAmounts). It is the price concession itself, charged once (see
@@ -83,7 +99,8 @@ interface Candidate {
  * One step of a partial liquidation. Rule:
  * 1. For every open position with a positive requirement contribution: the requirement freed per contract
  *    r = initialMarginContribution / |quantity|; the cost per contract c = penalty per contract (what one
- *    contract loses at the execution price versus mark) + closeCostPerContract.
+ *    contract loses at the execution price versus mark) + closeCostPerContract, both in the instrument's
+ *    settlement asset and valued in the margin asset at its priceInMarginAsset (1 without settlementAssets).
  * 2. Positions are taken in decreasing r / c (compared as r_a x c_b against r_b x c_a, so a zero cost ranks
  *    first and nothing is divided by zero); equal ratios in ascending instrument id (ordinal).
  * 3. Each position closes at most cap = floor(maxSliceFraction x |quantity| / step) x step, but at least one
@@ -134,14 +151,24 @@ function candidateOf(input: PlanLiquidationSliceInput, position: LiquidationPosi
   const executionPrice = executionPriceOf(position, input.liquidationPenaltyFraction);
   const onePositionContract = position.quantity.isNegative() ? ONE.negated() : ONE;
   const penaltyPerContract = penaltyOf(position.instrument, onePositionContract, executionPrice, position.markPrice);
+  const { priceInMarginAsset } = termsOf(input, position.instrument.settlementAsset, `${field}.instrument`);
   return {
     position,
     step,
     maxClose,
     executionPrice,
     requirementPerContract: position.initialMarginContribution.dividedBy(magnitude),
-    costPerContract: penaltyPerContract.plus(position.closeCostPerContract ?? ZERO),
+    costPerContract: penaltyPerContract.plus(position.closeCostPerContract ?? ZERO).times(priceInMarginAsset),
   };
+}
+
+/** The scale and margin-asset price of a settlement asset (the account's own, at price 1, by default). */
+function termsOf(input: PlanLiquidationSliceInput, asset: string, field: string): SettlementAssetTerms {
+  if (input.settlementAssets === undefined) return { scale: input.settlementAssetScale, priceInMarginAsset: ONE };
+  const terms = input.settlementAssets[asset];
+  if (terms === undefined)
+    throw new ClearingError('MISSING_FIELD', `settlementAssets.${asset}`, `is required by ${field}`);
+  return terms;
 }
 
 /** Selling (closing a long) below mark, buying (closing a short) above mark. */
@@ -199,7 +226,7 @@ function closeOf(candidate: Candidate, remaining: Decimal, input: PlanLiquidatio
       closedContracts,
       candidate.executionPrice,
       position.markPrice,
-      input.settlementAssetScale,
+      termsOf(input, position.instrument.settlementAsset, 'closes').scale,
     ),
     requirementReduction: position.initialMarginContribution.times(magnitude).dividedBy(position.quantity.abs()),
   };
@@ -223,6 +250,10 @@ function assertSliceInput(input: PlanLiquidationSliceInput): void {
     throw new ClearingError('OUT_OF_RANGE', 'liquidationPenaltyFraction', 'must be < 1');
   }
   assertInRange(input.targetRequirementReduction, 'targetRequirementReduction');
+  for (const [asset, terms] of Object.entries(input.settlementAssets ?? {})) {
+    assertScale(terms.scale, `settlementAssets.${asset}.scale`);
+    assertPositive(terms.priceInMarginAsset, `settlementAssets.${asset}.priceInMarginAsset`, 'NON_POSITIVE_PRICE');
+  }
   const seen = new Set<string>();
   input.positions.forEach((position, index) => {
     const field = `positions[${index}]`;

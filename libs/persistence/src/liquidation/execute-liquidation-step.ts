@@ -5,7 +5,7 @@ import {
   type LiquidationPosition,
 } from '@novation/clearing';
 import type { Instrument } from '@novation/instruments';
-import { Decimal, ZERO } from '@novation/money';
+import { Decimal, ONE, ZERO } from '@novation/money';
 import { computeMarginReceipt, type MarginResult } from '@novation/risk';
 import { In, type DataSource, type EntityManager } from 'typeorm';
 import { PositionEntity } from '../entities/clearing.entity.js';
@@ -21,6 +21,13 @@ import { buildMarginRequest } from '../margin/margin-request-builder.js';
 import { assertEpochMs } from '../margin/margin-service-error.js';
 import { activeParameterSet, type ActiveParameterSet } from '../margin/parameter-set-body.js';
 import { inTransactionWithRetry, isUuid, lockAccounts } from '../margin/transaction.js';
+import {
+  CONVERSION_PRICE_AGE_MS_MAX,
+  conversionJson,
+  convertCollateral,
+  otherAssetBalances,
+  type CollateralConversionOutcome,
+} from './convert-collateral.js';
 import { coverLiquidationDeficit, type DeficitCoverOutcome } from './cover-liquidation-deficit.js';
 import { LiquidationError } from './liquidation-error.js';
 import {
@@ -39,14 +46,22 @@ export interface LiquidationStepOutcome {
   readonly liquidationId: string;
   readonly accountId: string;
   /**
-   * 'slice': positions were closed and another step follows at nextStepAtEpochMs; 'completed': this call
-   * ran the final step; 'waiting': the cool-down is not over, nothing was written; 'finished': the
-   * liquidation had already ended, nothing was written (a redelivered job lands here).
+   * 'slice': positions were closed (or collateral converted) and another step follows at nextStepAtEpochMs;
+   * 'completed': this call ran the final step; 'waiting': the cool-down is not over, nothing was written;
+   * 'finished': the liquidation had already ended, nothing was written (a redelivered job lands here).
    */
   readonly status: 'slice' | 'completed' | 'waiting' | 'finished';
   readonly stepNumber: number | null;
   /** When the next step may run; null once the liquidation has ended. */
   readonly nextStepAtEpochMs: number | null;
+}
+
+export interface LiquidationStepOptions {
+  /**
+   * Oldest index price, in ms before now, a collateral conversion may use (default
+   * CONVERSION_PRICE_AGE_MS_MAX, the API's staleness bound for published prices).
+   */
+  readonly conversionPriceAgeMsMax?: number;
 }
 
 /** The ledger idempotency key of step `stepNumber` (also the step row's key). */
@@ -61,6 +76,7 @@ interface StepContext {
   readonly stepNumber: number;
   readonly idempotencyKey: string;
   readonly nowEpochMs: number;
+  readonly conversionPriceAgeMsMax: number;
 }
 
 interface BookPosition {
@@ -73,25 +89,37 @@ interface BookPosition {
 
 /**
  * Runs the next step of a liquidation at `nowEpochMs`, in one transaction (idempotency key
- * `liq-<liquidation id>-step-<n>`):
+ * `liq-<liquidation id>-step-<n>`, one journal entry per step):
  * - the liquidation row is locked, then the account; an ended liquidation, or one still cooling down
  *   (next_step_at after now), returns without writing anything, so a redelivered job is a no-op;
- * - the account is re-margined (receipt stored). While it is not healthy and holds futures, perpetuals or
- *   options in its settlement asset, one slice is closed (planLiquidationSlice: a bounded fraction of each
- *   position, best requirement freed per unit of cost first) to the clearinghouse's liquidation account at
- *   mark moved by the penalty, the penalty to the insurance fund (liquidationTransferEntry: PnL for futures,
- *   the premium for options), and the next step is due after the cool-down;
+ * - the account is re-margined (receipt stored). While it is not healthy (or it owes its settlement asset
+ *   with nothing else to convert) and holds futures, perpetuals or options, whatever asset they settle in,
+ *   one slice is closed (planLiquidationSlice: a bounded fraction of each position, best requirement freed
+ *   per unit of cost in the margin asset first) to the clearinghouse's liquidation account at mark moved by
+ *   the penalty, the penalty to the insurance fund (liquidationTransferEntry: PnL for futures, the premium
+ *   for options, each in its instrument's settlement asset), and the next step is due after the cool-down;
+ * - otherwise, when any balance of the account is negative, its collateral is converted (convertCollateral:
+ *   every balance in another asset into the settlement asset, the liquidation account the counterparty at
+ *   the index price moved by the penalty). A conversion that leaves the settlement balance negative while
+ *   positions remain is a step of its own, and the next one closes positions;
  * - otherwise the final step: a negative settlement balance left with no open position is covered
  *   (insurance fund, then auto-deleveraging or the default waterfall per the parameter set), the open margin
  *   call is marked 'liquidated', the liquidation 'completed', and the account state follows a fresh margin
- *   run (healthy, or margin_call with a new call; it stays 'liquidating' only with a deficit nothing covered).
+ *   run (healthy, or margin_call with a new call). It stays 'liquidating', for an operator, while a balance
+ *   is still negative: a deficit nothing covered, or collateral that could not be converted for want of a
+ *   fresh price (never converted at a guess).
  */
 export async function executeLiquidationStep(
   dataSource: DataSource,
   liquidationId: string,
   nowEpochMs: number,
+  options: LiquidationStepOptions = {},
 ): Promise<LiquidationStepOutcome> {
   assertEpochMs(nowEpochMs);
+  const conversionPriceAgeMsMax = options.conversionPriceAgeMsMax ?? CONVERSION_PRICE_AGE_MS_MAX;
+  if (!Number.isSafeInteger(conversionPriceAgeMsMax) || conversionPriceAgeMsMax < 0) {
+    throw new LiquidationError('INVALID_OPTIONS', `conversionPriceAgeMsMax ${String(conversionPriceAgeMsMax)}`);
+  }
   if (!isUuid(liquidationId)) {
     throw new LiquidationError('UNKNOWN_LIQUIDATION', `no liquidation ${String(liquidationId)}`);
   }
@@ -115,29 +143,52 @@ export async function executeLiquidationStep(
       stepNumber,
       idempotencyKey: liquidationStepKey(liquidationId, stepNumber),
       nowEpochMs,
+      conversionPriceAgeMsMax,
     };
     const receipt = computeMarginReceipt(
       await buildMarginRequest(manager, account.id, nowEpochMs, { parameterSet: context.parameterSet }),
     );
     const receiptId = await storeReceipt(manager, account.id, receipt);
     const book = await loadLiquidatableBook(manager, account);
-    if (receipt.result.status !== 'healthy' && book.length > 0) {
-      const nextStepAtEpochMs = await executeSlice(context, receipt.result, receiptId, book);
+    const others = await otherAssetBalances(manager, account);
+    const settlementBalance = await balanceOf(manager, account.id, account.settlementAsset);
+    // Owed in the settlement asset with no other collateral left to convert: only closing positions (their
+    // PnL or premium) can pay it, even if the margin model counts the account healthy.
+    const debt = others.size === 0 && settlementBalance.isNegative() ? settlementBalance.negated() : ZERO;
+    if (book.length > 0 && (receipt.result.status !== 'healthy' || !debt.isZero())) {
+      const nextStepAtEpochMs = await executeSlice(context, receipt.result, receiptId, book, debt);
       return { ...base, status: 'slice', stepNumber, nextStepAtEpochMs };
     }
-    await executeFinalStep(context);
+    const owing = settlementBalance.isNegative() || [...others.values()].some((amount) => amount.isNegative());
+    const conversion = owing ? await convertCollateral(manager, conversionRequest(context)) : null;
+    if (conversion?.status === 'converted' && book.length > 0) {
+      if ((await balanceOf(manager, account.id, account.settlementAsset)).isNegative()) {
+        const nextStepAtEpochMs = await recordConversionStep(context, receipt.result, receiptId, conversion);
+        return { ...base, status: 'slice', stepNumber, nextStepAtEpochMs };
+      }
+    }
+    await executeFinalStep(context, conversion);
     return { ...base, status: 'completed', stepNumber, nextStepAtEpochMs: null };
   });
 }
 
+function conversionRequest(context: StepContext) {
+  return {
+    account: context.account,
+    parameterSet: context.parameterSet,
+    idempotencyKey: context.idempotencyKey,
+    nowEpochMs: context.nowEpochMs,
+    priceAgeMsMax: context.conversionPriceAgeMsMax,
+  };
+}
+
 /**
- * The account's open futures, perpetuals and options settled in its own settlement asset: what a slice may
+ * The account's open futures, perpetuals and options, whatever asset they settle in: what a slice may
  * close. Options close at their premium mark like any position: left open, a short option's margin (or a
  * long's premium, which backs nothing else) would keep the account below MM and 'liquidating' for good.
- * Spot is delivery-settled in two assets and is not liquidated. Positions settled in another asset are left
- * open: closing them moves money in that asset, which the final step's deficit cover (settlement asset
- * only) does not see, and which the account cannot use against a negative settlement balance without a
- * collateral conversion the liquidation does not make.
+ * A position settled in another asset than the account's (an inverse BTC option in a USDC account) is
+ * closed too, its money moving in that asset; the collateral conversion of the last steps turns what it
+ * leaves into the settlement asset. Spot is delivery-settled in two assets and is not liquidated.
  */
 async function loadLiquidatableBook(manager: EntityManager, account: AccountEntity): Promise<BookPosition[]> {
   const positions = await manager
@@ -152,8 +203,7 @@ async function loadLiquidatableBook(manager: EntityManager, account: AccountEnti
   const book: BookPosition[] = [];
   for (const position of positions) {
     const row = byId.get(position.instrumentId);
-    if (row === undefined || row.kind === 'spot') continue;
-    if (row.settlementAsset !== account.settlementAsset || position.averageEntryPrice === null) continue;
+    if (row === undefined || row.kind === 'spot' || position.averageEntryPrice === null) continue;
     book.push({
       instrument: toDomainInstrument(row),
       quantityStep: row.quantityStep,
@@ -168,25 +218,64 @@ async function assetScale(manager: EntityManager, asset: string): Promise<number
   return (await manager.findOneByOrFail(AssetEntity, { code: asset })).scale;
 }
 
+/** The smallest contribution the notional fallback gives: a worthless option still closes (for nothing). */
+const CONTRIBUTION_FLOOR = new Decimal('1e-18');
+
 /**
- * Each position's share of the requirement, from the margin result: its own initial margin when the
- * model gives one (under the standard model a short option's Deribit-style margin, a long option's premium
- * value); when no position carries any (a portfolio model, or zero rates with negative equity), its
- * absolute equity-free notional |quantity x mark x contract size| (an option's premium value, its mark
- * being the premium) so the largest closes first and the book always empties.
+ * The price of one unit of each settlement asset of the book in the margin asset, as the margin run
+ * converted that asset's group (1 for the margin asset itself).
  */
-function requirementContributions(book: readonly BookPosition[], result: MarginResult): Map<string, Decimal> {
+function pricesInMarginAsset(book: readonly BookPosition[], result: MarginResult): Map<string, Decimal> {
+  const prices = new Map<string, Decimal>([[result.marginAsset, ONE]]);
+  for (const group of result.groups) prices.set(group.settlementAsset, new Decimal(group.priceInMarginAsset));
+  for (const { instrument } of book) {
+    if (!prices.has(instrument.settlementAsset)) {
+      throw new LiquidationError(
+        'MISSING_POSITION',
+        `no ${instrument.settlementAsset} group in the margin result for ${instrument.id}`,
+      );
+    }
+  }
+  return prices;
+}
+
+/** |notional| in the settlement asset: quantity x mark x size, or for an inverse future quantity x size / mark. */
+function notionalInSettlementAsset(instrument: Instrument, quantity: Decimal, mark: Decimal): Decimal {
+  const size = quantity.times(instrument.contractSize).abs();
+  const inverse = instrument.kind === 'inverse_perpetual' || instrument.kind === 'inverse_future';
+  if (inverse) return mark.isZero() ? ZERO : size.dividedBy(mark);
+  return size.times(mark);
+}
+
+/**
+ * Each position's share of the requirement in the margin asset, from the margin result: its own initial
+ * margin (in its settlement asset) when the model gives one (under the standard model a short option's
+ * Deribit-style margin, a long option's premium value), valued at its group's price in the margin asset;
+ * when no position carries any (a portfolio model, or zero rates with negative equity), its absolute
+ * notional valued the same way (an option's premium value, its mark being the premium), at least
+ * CONTRIBUTION_FLOOR, so the largest closes first and the book always empties.
+ */
+function requirementContributions(
+  book: readonly BookPosition[],
+  result: MarginResult,
+  prices: ReadonlyMap<string, Decimal>,
+): Map<string, Decimal> {
   const byId = new Map(result.positions.map((position) => [position.instrumentId, position]));
+  const priceOf = (instrument: Instrument): Decimal => prices.get(instrument.settlementAsset) as Decimal;
   const own = new Map<string, Decimal>();
   for (const { instrument } of book) {
     const margin = byId.get(instrument.id)?.initialMargin;
-    own.set(instrument.id, margin === null || margin === undefined ? ZERO : new Decimal(margin));
+    own.set(
+      instrument.id,
+      margin === null || margin === undefined ? ZERO : new Decimal(margin).times(priceOf(instrument)),
+    );
   }
   if ([...own.values()].some((value) => value.isPositive() && !value.isZero())) return own;
   return new Map(
     book.map(({ instrument, quantity }) => {
       const mark = new Decimal(byId.get(instrument.id)?.markPrice ?? '0');
-      return [instrument.id, quantity.times(mark).times(instrument.contractSize).abs()];
+      const notional = notionalInSettlementAsset(instrument, quantity, mark).times(priceOf(instrument));
+      return [instrument.id, Decimal.max(notional, CONTRIBUTION_FLOOR)];
     }),
   );
 }
@@ -206,16 +295,26 @@ function markPriceOf(result: MarginResult, instrumentId: string): Decimal {
   return new Decimal(position.markPrice);
 }
 
+/**
+ * Closes one slice. `debt` (> 0 only when the account owes its settlement asset with nothing else to
+ * convert) floors the requirement the slice aims to free: a healthy account in debt still closes positions,
+ * a bounded fraction at a time, until their money pays the debt or none is left.
+ */
 async function executeSlice(
   context: StepContext,
   result: MarginResult,
   receiptId: string,
   book: readonly BookPosition[],
+  debt: Decimal,
 ): Promise<number> {
   const { manager, account, liquidation, nowEpochMs } = context;
   const parameters = context.parameterSet.body.liquidation;
   const scale = await assetScale(manager, account.settlementAsset);
-  const contributions = requirementContributions(book, result);
+  const prices = pricesInMarginAsset(book, result);
+  const assets = [...new Set([account.settlementAsset, ...book.map((p) => p.instrument.settlementAsset)])].sort();
+  const scales = new Map<string, number>();
+  for (const asset of assets) scales.set(asset, await assetScale(manager, asset));
+  const contributions = requirementContributions(book, result, prices);
   const positions: LiquidationPosition[] = book.map(({ instrument, quantity }) => ({
     instrumentId: instrument.id,
     instrument,
@@ -230,9 +329,15 @@ async function executeSlice(
     maxSliceFraction: new Decimal(parameters.maxSliceFraction),
     liquidationPenaltyFraction: new Decimal(parameters.penaltyFraction),
     // Not healthy means equity below IM; the floor keeps a rounding-level gap from planning nothing.
-    targetRequirementReduction: Decimal.max(shortfall, new Decimal(10).pow(-scale)),
+    targetRequirementReduction: Decimal.max(shortfall, debt, new Decimal(10).pow(-scale)),
     quantitySteps: Object.fromEntries(book.map((p) => [p.instrument.id, p.quantityStep])),
     settlementAssetScale: scale,
+    settlementAssets: Object.fromEntries(
+      assets.map((asset) => [
+        asset,
+        { scale: scales.get(asset) as number, priceInMarginAsset: prices.get(asset) ?? ONE },
+      ]),
+    ),
   });
   // Every book position has a positive contribution (notional fallback) and the target is positive, so a
   // slice always closes something: an empty plan would repeat no-op steps forever.
@@ -248,6 +353,7 @@ async function executeSlice(
     instruments: Object.fromEntries(book.map((p) => [p.instrument.id, p.instrument])),
     referencePrices: Object.fromEntries(book.map((p) => [p.instrument.id, p.averageEntryPrice])),
     settlementAssetScale: scale,
+    assetScales: Object.fromEntries(scales),
     idempotencyKey: context.idempotencyKey,
   });
   const posted = transfer.journalEntry === null ? null : await postJournalEntry(manager, transfer.journalEntry);
@@ -281,8 +387,8 @@ async function executeSlice(
     initialMargin: result.initialMargin,
     maintenanceMargin: result.maintenanceMargin,
     requirementReduction: plan.requirementReduction.toFixed(),
-    penaltyByAsset: Object.fromEntries(Object.entries(transfer.penaltyByAsset).map(([a, v]) => [a, v.toFixed()])),
-    closes: plan.closes.map(closeJson),
+    penaltyByAsset: amountsJson(transfer.penaltyByAsset),
+    closes: plan.closes.map((close) => closeJson(close, instruments)),
   };
   await insertLiquidationStep(
     manager,
@@ -311,15 +417,22 @@ async function executeSlice(
       stepNumber: context.stepNumber,
       receiptId,
       penalty: transfer.penaltyByAsset[account.settlementAsset]?.toFixed() ?? '0',
-      closes: plan.closes.map(closeJson),
+      penaltyByAsset: details.penaltyByAsset,
+      closes: details.closes,
     },
   });
   return nextStepAtEpochMs;
 }
 
-function closeJson(close: LiquidationClose) {
+function amountsJson(amounts: Readonly<Record<string, Decimal>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(amounts).map(([asset, amount]) => [asset, amount.toFixed()]));
+}
+
+/** A close as stored and shown: its money (and penalty) is in the instrument's settlement asset. */
+function closeJson(close: LiquidationClose, instruments: ReadonlyMap<string, Instrument>) {
   return {
     instrumentId: close.instrumentId,
+    settlementAsset: instruments.get(close.instrumentId)?.settlementAsset ?? null,
     closeQuantity: close.closeQuantity.toFixed(),
     markPrice: close.markPrice.toFixed(),
     executionPrice: close.executionPrice.toFixed(),
@@ -328,8 +441,76 @@ function closeJson(close: LiquidationClose) {
   };
 }
 
-/** The final step: deficit cover, margin call and liquidation closed, account state from a fresh margin run. */
-async function executeFinalStep(context: StepContext): Promise<void> {
+/** What a conversion did (or why it did nothing), for the step details and the account events. */
+function conversionDetails(conversion: CollateralConversionOutcome | null) {
+  if (conversion === null || conversion.status === 'nothing') return null;
+  if (conversion.status === 'refused') return { status: 'refused', refusals: conversion.refusals };
+  return {
+    status: 'converted',
+    conversions: conversion.conversions.map(conversionJson),
+    penalty: conversion.penalty.toFixed(),
+    indexes: conversion.indexes,
+  };
+}
+
+/**
+ * A step that only converted collateral: positions remain and the settlement balance is still negative,
+ * so the liquidation goes on (the next step closes positions to pay it).
+ */
+async function recordConversionStep(
+  context: StepContext,
+  result: MarginResult,
+  receiptId: string,
+  conversion: Extract<CollateralConversionOutcome, { status: 'converted' }>,
+): Promise<number> {
+  const { manager, account, liquidation, nowEpochMs } = context;
+  const nextStepAtEpochMs = nowEpochMs + context.parameterSet.body.liquidation.coolDownMs;
+  const converted = conversionDetails(conversion);
+  await insertLiquidationStep(
+    manager,
+    {
+      liquidationId: liquidation.id,
+      stepNumber: context.stepNumber,
+      kind: 'slice',
+      idempotencyKey: context.idempotencyKey,
+      receiptId,
+      journalEntryId: conversion.journalEntryId,
+      details: {
+        equity: result.equity,
+        initialMargin: result.initialMargin,
+        maintenanceMargin: result.maintenanceMargin,
+        closes: [],
+        conversion: converted,
+      },
+      nowEpochMs,
+    },
+    [],
+  );
+  await manager.query(`UPDATE liquidation SET status = 'in_progress', next_step_at = $2 WHERE id = $1`, [
+    liquidation.id,
+    new Date(nextStepAtEpochMs),
+  ]);
+  await recordAccountEvent(manager, {
+    accountId: account.id,
+    kind: 'liquidation-step',
+    dedupeKey: `liquidation-step-${liquidation.id}-${context.stepNumber}`,
+    payload: {
+      liquidationId: liquidation.id,
+      stepNumber: context.stepNumber,
+      receiptId,
+      penalty: conversion.penalty.toFixed(),
+      closes: [],
+      conversion: converted,
+    },
+  });
+  return nextStepAtEpochMs;
+}
+
+/**
+ * The final step: the collateral conversion's outcome (made by the caller, its entry under this step's
+ * key), deficit cover, margin call and liquidation closed, account state from a fresh margin run.
+ */
+async function executeFinalStep(context: StepContext, conversion: CollateralConversionOutcome | null): Promise<void> {
   const { manager, account, liquidation, nowEpochMs } = context;
   const asset = account.settlementAsset;
   const openPositions: { count: number }[] = await manager.query(
@@ -337,7 +518,9 @@ async function executeFinalStep(context: StepContext): Promise<void> {
     [account.id],
   );
   const balance = await balanceOf(manager, account.id, asset);
-  const deficit = (openPositions[0]?.count ?? 0) === 0 && balance.isNegative() ? balance.negated() : ZERO;
+  // Collateral that could not be converted may still be worth the debt: nothing is covered while it is held.
+  const flat = (openPositions[0]?.count ?? 0) === 0 && conversion?.status !== 'refused';
+  const deficit = flat && balance.isNegative() ? balance.negated() : ZERO;
   let cover: DeficitCoverOutcome | null = null;
   if (!deficit.isZero()) {
     cover = await coverLiquidationDeficit(manager, {
@@ -357,7 +540,9 @@ async function executeFinalStep(context: StepContext): Promise<void> {
     await buildMarginRequest(manager, account.id, nowEpochMs, { parameterSet: context.parameterSet }),
   );
   const receiptId = await storeReceipt(manager, account.id, receipt);
-  const newState = stateAfterLiquidation(receipt.result);
+  const newState = (await holdsNegativeBalance(manager, account.id))
+    ? 'liquidating'
+    : stateAfterLiquidation(receipt.result);
   const liquidatedCalls = (await manager.query(
     `UPDATE margin_call SET status = 'liquidated', resolved_at = $2 WHERE account_id = $1 AND status = 'open'
      RETURNING id, account_id, status, resolved_at`,
@@ -408,12 +593,13 @@ async function executeFinalStep(context: StepContext): Promise<void> {
       kind: 'final',
       idempotencyKey: context.idempotencyKey,
       receiptId,
-      journalEntryId: null,
+      journalEntryId: conversion?.status === 'converted' ? conversion.journalEntryId : null,
       details: {
         deficit: deficit.toFixed(),
         uncovered: uncovered.toFixed(),
         newState,
         marginCallId,
+        conversion: conversionDetails(conversion),
         cover: cover?.details ?? null,
       },
       nowEpochMs,
@@ -430,8 +616,22 @@ async function executeFinalStep(context: StepContext): Promise<void> {
       deficit: deficit.toFixed(),
       uncovered: uncovered.toFixed(),
       marginState: newState,
+      conversion: conversionDetails(conversion),
     },
   });
+}
+
+/**
+ * Whether any balance of the account is below zero. The auditor accepts a negative balance only on an
+ * account in 'liquidating', so an account still owing something (a deficit nothing covered, collateral
+ * left unconverted for want of a price) stays there for an operator whatever its margin says.
+ */
+async function holdsNegativeBalance(manager: EntityManager, accountId: string): Promise<boolean> {
+  const rows: unknown[] = await manager.query(
+    `SELECT 1 FROM account_balance WHERE account_id = $1 AND balance < 0 LIMIT 1`,
+    [accountId],
+  );
+  return rows.length > 0;
 }
 
 /**

@@ -1,5 +1,6 @@
 export { executeLiquidationStep, liquidationStepKey } from './execute-liquidation-step.js';
-export type { LiquidationStepOutcome } from './execute-liquidation-step.js';
+export type { LiquidationStepOptions, LiquidationStepOutcome } from './execute-liquidation-step.js';
+export { CONVERSION_PRICE_AGE_MS_MAX } from './convert-collateral.js';
 export { ADL_CANDIDATES_MAX } from './cover-liquidation-deficit.js';
 export { LiquidationError } from './liquidation-error.js';
 export type { LiquidationErrorCode } from './liquidation-error.js';

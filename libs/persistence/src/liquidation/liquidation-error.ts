@@ -5,7 +5,9 @@ export type LiquidationErrorCode =
   | 'MISSING_POSITION'
   | 'UNSUPPORTED_INSTRUMENT'
   | 'TOO_MANY_STEPS'
-  | 'NOTHING_TO_CLOSE';
+  | 'NOTHING_TO_CLOSE'
+  | 'TOO_MANY_ASSETS'
+  | 'INVALID_OPTIONS';
 
 export class LiquidationError extends Error {
   constructor(

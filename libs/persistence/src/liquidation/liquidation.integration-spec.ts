@@ -588,6 +588,7 @@ describe('liquidation execution in PostgreSQL', () => {
     expect(step1?.details['closes']).toEqual([
       {
         instrumentId: instrumentIds.get(call),
+        settlementAsset: 'BTC',
         closeQuantity: '1',
         markPrice: '0.1',
         executionPrice: '0.101',
@@ -795,6 +796,301 @@ describe('liquidation execution in PostgreSQL', () => {
       cover: { mode: 'auto-deleveraging', instrumentId: null, matches: [] },
     });
     expect((await balance(house.get('insurance_fund') as string, 'BTC')).toFixed()).toBe('0.9');
+  });
+
+  /**
+   * A USDC cross account holding `btc` BTC and `usdc` USDC, long 1 BTC-PERP from `perpEntry` and long 1 of
+   * the demo's coin-settled 90,000 call (premium and margin in BTC) at 0.1 BTC; the index at 98,500.
+   */
+  async function multiAssetAccount(code: string, usdc: string, btc: string, perpEntry: string): Promise<string> {
+    const call = demoOption(90_000, 'C');
+    await markPrice(call, '0.1', 0.6);
+    const account = await fundedAccount(code, usdc);
+    await transfer(`test:fund-btc:${account}`, custodyId, account, d(btc), 'BTC');
+    const counterparty = await fundedAccount(`${code}CP`, '10000000');
+    await transfer(`test:fund-btc:${counterparty}`, custodyId, counterparty, d(100), 'BTC');
+    await openPositions(account, counterparty, 'BTC-PERP', '1', perpEntry);
+    await openPositions(account, counterparty, call, '1', '0.1');
+    return account;
+  }
+
+  async function marginStateOf(accountId: string): Promise<string> {
+    return (await dataSource.manager.findOneByOrFail(AccountEntity, { id: accountId })).marginState;
+  }
+
+  it('liquidates a USDC account with a coin-settled option, a perpetual and BTC to the end: closes, converts, covers', async () => {
+    await setLiquidationParameters({
+      penaltyFraction: '0.01',
+      maxSliceFraction: '1',
+      coolDownMs: 0,
+      deficitMode: 'default-waterfall',
+    });
+    await setHouseBalance('insurance_fund', '10000', 'test:insurance:conversion');
+    const insurance = house.get('insurance_fund') as string;
+    const liquidationAccount = house.get('liquidation') as string;
+    const before = {
+      insuranceBtc: await balance(insurance, 'BTC'),
+      liquidationUsdc: await balance(liquidationAccount),
+      liquidationBtc: await balance(liquidationAccount, 'BTC'),
+    };
+    // Collateral 1,000 USDC + 0.01 BTC (985; 886.5 after the 10% IM haircut, 935.75 after the 5% MM one);
+    // the perpetual from 110,000 loses 11,500 (IM 1,970, MM 985); the call is worth 0.1 BTC = 9,850, its
+    // requirement (IM and MM) the same. Equity for MM 1,000 + 935.75 - 11,500 + 9,850 = 285.75 < MM 10,835.
+    const call = demoOption(90_000, 'C');
+    const account = await multiAssetAccount('MULTI', '1000', '0.01', '110000');
+    expect(await marginAccount(dataSource, account, T0)).toMatchObject({ newState: 'liquidating' });
+    const liquidation = await liquidationOf(account);
+    const outcomes = await runToCompletion(liquidation.id, T0);
+    expect(outcomes.map((outcome) => [outcome.status, outcome.stepNumber])).toEqual([
+      ['slice', 1],
+      ['slice', 2],
+      ['completed', 3],
+    ]);
+    const steps = await stepRows(liquidation.id);
+    const closes = (index: number) =>
+      (
+        steps[index]?.details['closes'] as {
+          instrumentId: string;
+          settlementAsset: string;
+          closeQuantity: string;
+          penalty: string;
+        }[]
+      ).map((close) => [close.instrumentId, close.settlementAsset, close.closeQuantity, close.penalty]);
+    // Step 1: target IM 11,820 - (1,000 + 886.5 - 11,500 + 9,850) = 11,583.5. The call frees 9,850 (in
+    // USDC at 98,500) for a penalty of 0.001 BTC = 98.5 per contract, the perpetual 1,970 for 985: the call
+    // first, whole (1 <= cap); the perpetual 1,733.5 / 1,970 -> 0.88. The call is sold at 0.099 BTC (the
+    // account receives 0.099 BTC, the liquidation account pays 0.1 at mark, the fund keeps 0.001 BTC); the
+    // perpetual's PnL at mark 0.88 x -11,500 = -10,120 goes to the liquidation account, its penalty 0.88 x
+    // 985 = 866.8 to the fund. USDC 1,000 - 10,986.8 = -9,986.8; BTC 0.01 + 0.099 = 0.109.
+    expect(closes(0)).toEqual([
+      [instrumentIds.get(call), 'BTC', '-1', '0.001'],
+      [instrumentIds.get('BTC-PERP'), 'USDC', '-0.88', '866.8'],
+    ]);
+    expect(steps[0]?.details['penaltyByAsset']).toEqual({ BTC: '0.001', USDC: '866.8' });
+    // Step 2: equity for IM -9,986.8 + 0.109 x 98,500 x 0.9 - 1,380 = -1,703.95 < IM 236.4: the last 0.12
+    // of the perpetual (PnL -1,380, penalty 118.2). USDC -11,485.
+    expect(closes(1)).toEqual([[instrumentIds.get('BTC-PERP'), 'USDC', '-0.12', '118.2']]);
+    // Step 3, nothing left to close: the 0.109 BTC are sold to the liquidation account at the index, 98,500,
+    // less 1%: value 10,736.5, the account receives 10,629.135, the fund 107.365. USDC -855.865, which the
+    // insurance fund covers; the account ends flat with nothing owed, healthy.
+    expect(steps[2]?.details).toMatchObject({
+      deficit: '855.865',
+      uncovered: '0',
+      newState: 'healthy',
+      conversion: {
+        status: 'converted',
+        conversions: [
+          {
+            asset: 'BTC',
+            quantity: '0.109',
+            price: '98500',
+            executionPrice: '97515',
+            settlementAmount: '10629.135',
+            penalty: '107.365',
+          },
+        ],
+        penalty: '107.365',
+        indexes: [{ underlying: 'BTC-USD', price: '98500', observedAt: new Date(T0 - 60_000).toISOString() }],
+      },
+    });
+    const entry = (await dataSource.query(
+      `SELECT posting.account_id, posting.asset, posting.amount::text AS amount
+         FROM journal_entry entry JOIN posting ON posting.journal_entry_id = entry.id
+        WHERE entry.idempotency_key = $1 ORDER BY posting.id`,
+      [`liq-${liquidation.id}-step-3`],
+    )) as { account_id: string; asset: string; amount: string }[];
+    expect(entry.map((row) => [row.account_id, row.asset, d(row.amount).toFixed()])).toEqual([
+      [account, 'BTC', '-0.109'],
+      [liquidationAccount, 'BTC', '0.109'],
+      [account, 'USDC', '10629.135'],
+      [liquidationAccount, 'USDC', '-10736.5'],
+      [insurance, 'USDC', '107.365'],
+    ]);
+    expect((await balance(account)).toFixed()).toBe('0');
+    expect((await balance(account, 'BTC')).toFixed()).toBe('0');
+    expect(await position(account, call)).toBe('0');
+    expect(await position(account, 'BTC-PERP')).toBe('0');
+    // Fund: 10,000 + 866.8 + 118.2 + 107.365 - 855.865 = 10,236.5 USDC, and 0.001 BTC.
+    expect((await balance(insurance)).toFixed()).toBe('10236.5');
+    expect((await balance(insurance, 'BTC')).minus(before.insuranceBtc).toFixed()).toBe('0.001');
+    // Liquidation account: +10,120 + 1,380 of PnL to mark, -10,736.5 for the BTC; -0.1 + 0.109 BTC.
+    expect((await balance(liquidationAccount)).minus(before.liquidationUsdc).toFixed()).toBe('763.5');
+    expect((await balance(liquidationAccount, 'BTC')).minus(before.liquidationBtc).toFixed()).toBe('0.009');
+    expect(await liquidationOf(account)).toMatchObject({ status: 'completed' });
+    expect((await liquidationOf(account)).deficit.toFixed()).toBe('855.865');
+    expect(await marginStateOf(account)).toBe('healthy');
+    const [completed] = (await dataSource.query(
+      `SELECT payload FROM account_event WHERE account_id = $1 AND kind = 'liquidation-completed'`,
+      [account],
+    )) as { payload: { marginState: string; conversion: { conversions: { asset: string }[] } } }[];
+    expect(completed?.payload.marginState).toBe('healthy');
+    expect(completed?.payload.conversion.conversions.map((conversion) => conversion.asset)).toEqual(['BTC']);
+  });
+
+  it('converts the BTC of an account a slice made healthy while it still owes USDC', async () => {
+    await setLiquidationParameters({
+      penaltyFraction: '0.01',
+      maxSliceFraction: '1',
+      coolDownMs: 0,
+      deficitMode: 'default-waterfall',
+    });
+    // Owing 2,500 USDC, holding 0.05 BTC (4,678.75 after the MM haircut): equity for MM -2,500 + 4,678.75
+    // - 1,500 + 9,850 = 10,528.75 < MM 10,835.
+    const call = demoOption(90_000, 'C');
+    const account = await multiAssetAccount('HEALTHYDEBT', '-2500', '0.05', '100000');
+    await marginAccount(dataSource, account, T0);
+    const liquidation = await liquidationOf(account);
+    const outcomes = await runToCompletion(liquidation.id, T0);
+    expect(outcomes.map((outcome) => [outcome.status, outcome.stepNumber])).toEqual([
+      ['slice', 1],
+      ['completed', 2],
+    ]);
+    // Step 1: target 11,820 - 10,282.5 = 1,537.5: 0.2 of the call (1,970 freed), sold at 0.099: +0.0198 BTC.
+    // Step 2: equity for IM -2,500 + 0.0698 x 98,500 x 0.9 - 1,500 + 7,880 = 10,067.77 >= IM 9,850: healthy,
+    // but 2,500 USDC owed. The 0.0698 BTC (6,875.3) are sold at 97,515: +6,806.547 USDC, 68.753 to the fund.
+    // USDC 4,306.547 and the positions left are healthy: equity 4,306.547 - 1,500 + 7,880 >= IM 9,850.
+    const [, final] = await stepRows(liquidation.id);
+    expect(final?.details).toMatchObject({
+      deficit: '0',
+      newState: 'healthy',
+      conversion: {
+        status: 'converted',
+        conversions: [{ asset: 'BTC', quantity: '0.0698', settlementAmount: '6806.547', penalty: '68.753' }],
+      },
+    });
+    expect((await balance(account)).toFixed()).toBe('4306.547');
+    expect((await balance(account, 'BTC')).toFixed()).toBe('0');
+    expect(await position(account, call)).toBe('0.8');
+    expect(await position(account, 'BTC-PERP')).toBe('1');
+    expect(await marginStateOf(account)).toBe('healthy');
+  });
+
+  it('buys a negative BTC balance back, then closes a healthy book until the USDC it owes is paid', async () => {
+    await setLiquidationParameters({
+      penaltyFraction: '0.01',
+      maxSliceFraction: '1',
+      coolDownMs: 0,
+      deficitMode: 'default-waterfall',
+    });
+    // Owing 3,000 USDC, holding 0.01 BTC, long 1 BTC-PERP from 80,000 (+18,500, IM 1,970, MM 985) and short
+    // 1 of the 90,000 call at 0.1 BTC (-9,850; IM 0.25 BTC = 24,625, MM 0.175 BTC = 17,237.5). Equity for
+    // MM -3,000 + 935.75 + 18,500 - 9,850 = 6,585.75 < MM 18,222.5.
+    const call = demoOption(90_000, 'C');
+    await markPrice(call, '0.1', 0.6);
+    const account = await fundedAccount('BTCDEBT', '-3000');
+    await transfer(`test:fund-btc:${account}`, custodyId, account, d('0.01'), 'BTC');
+    const counterparty = await fundedAccount('BTCDEBTCP', '10000000');
+    await transfer(`test:fund-btc:${counterparty}`, custodyId, counterparty, d(100), 'BTC');
+    await openPositions(account, counterparty, 'BTC-PERP', '1', '80000');
+    await openPositions(counterparty, account, call, '1', '0.1');
+    await marginAccount(dataSource, account, T0);
+    const liquidation = await liquidationOf(account);
+    const outcomes = await runToCompletion(liquidation.id, T0);
+    expect(outcomes.map((outcome) => [outcome.status, outcome.stepNumber])).toEqual([
+      ['slice', 1],
+      ['slice', 2],
+      ['slice', 3],
+      ['completed', 4],
+    ]);
+    const steps = await stepRows(liquidation.id);
+    const closes = (index: number) =>
+      (steps[index]?.details['closes'] as { instrumentId: string; closeQuantity: string }[]).map((close) => [
+        close.instrumentId,
+        close.closeQuantity,
+      ]);
+    // Step 1: target 26,595 - 6,536.5 = 20,058.5; the buy-back frees 24,625 per contract for 98.5: 0.9 of
+    // the call bought back at 0.101, paid 0.0909 BTC from 0.01: BTC -0.0809.
+    expect(closes(0)).toEqual([[instrumentIds.get(call), '0.9']]);
+    // Step 2: equity for IM -3,000 - 7,968.65 (BTC owed, no haircut) + 18,500 - 985 = 6,546.35 >= IM
+    // 4,432.5: healthy, owing BTC and USDC. The BTC is bought back at 98,500 x 1.01: 7,968.65 x 1.01 =
+    // 8,048.3365 (fund 79.6865); USDC -11,048.3365 with positions left: a step of its own.
+    expect(steps[1]?.details).toMatchObject({
+      closes: [],
+      conversion: {
+        status: 'converted',
+        conversions: [
+          {
+            asset: 'BTC',
+            quantity: '-0.0809',
+            price: '98500',
+            executionPrice: '99485',
+            settlementAmount: '-8048.3365',
+            penalty: '79.6865',
+          },
+        ],
+      },
+    });
+    // Step 3: still healthy, but the USDC owed (11,048.3365) can only be paid by closing: the target is the
+    // debt. The rest of the call (0.1, paid 0.0101 BTC: BTC -0.0101) and the whole perpetual (+18,500 at
+    // mark, 985 of penalty): USDC -11,048.3365 + 17,515 = 6,466.6635.
+    expect(closes(2)).toEqual([
+      [instrumentIds.get(call), '0.1'],
+      [instrumentIds.get('BTC-PERP'), '-1'],
+    ]);
+    // Step 4: flat, owing 0.0101 BTC: bought back for 994.85 x 1.01 = 1,004.7985. USDC 5,461.865, healthy.
+    expect(steps[3]?.details).toMatchObject({
+      deficit: '0',
+      newState: 'healthy',
+      conversion: { conversions: [{ asset: 'BTC', quantity: '-0.0101', settlementAmount: '-1004.7985' }] },
+    });
+    expect((await balance(account)).toFixed()).toBe('5461.865');
+    expect((await balance(account, 'BTC')).toFixed()).toBe('0');
+    expect(await marginStateOf(account)).toBe('healthy');
+    // One journal entry per step, each under the step's key (the conversion of step 4 included).
+    const [entries] = (await dataSource.query(
+      `SELECT count(*)::int AS count FROM journal_entry WHERE idempotency_key LIKE $1`,
+      [`liq-${liquidation.id}-step-%`],
+    )) as { count: number }[];
+    expect(entries?.count).toBe(4);
+  });
+
+  it('never converts at a stale price: the account stays liquidating for an operator', async () => {
+    await setLiquidationParameters({
+      penaltyFraction: '0.01',
+      maxSliceFraction: '1',
+      coolDownMs: 0,
+      deficitMode: 'default-waterfall',
+    });
+    // The book of the test above, liquidated 10 minutes after the last BTC-USD index (observed at T0 - 1
+    // min): older than CONVERSION_PRICE_AGE_MS_MAX (5 minutes), so the BTC is not sold and the USDC debt
+    // stays, with the account in 'liquidating'.
+    const later = T0 + 10 * 60_000;
+    const stale = await multiAssetAccount('STALE', '-2500', '0.05', '100000');
+    await marginAccount(dataSource, stale, later);
+    const liquidation = await liquidationOf(stale);
+    const outcomes = await runToCompletion(liquidation.id, later);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['slice', 'completed']);
+    const [, final] = await stepRows(liquidation.id);
+    expect(final?.details).toMatchObject({
+      deficit: '0',
+      uncovered: '0',
+      newState: 'liquidating',
+      conversion: {
+        status: 'refused',
+        refusals: [
+          {
+            asset: 'BTC',
+            reason: `BTC-USD last observed ${new Date(T0 - 60_000).toISOString()}, more than 300000 ms ago`,
+          },
+        ],
+      },
+    });
+    expect((await balance(stale)).toFixed()).toBe('-2500');
+    expect((await balance(stale, 'BTC')).toFixed()).toBe('0.0698');
+    expect(await liquidationOf(stale)).toMatchObject({ status: 'completed' });
+    expect(await marginStateOf(stale)).toBe('liquidating');
+
+    // A caller replaying a market on a simulated clock accepts older prices explicitly: then it converts.
+    const replayed = await multiAssetAccount('REPLAYED', '-2500', '0.05', '100000');
+    await marginAccount(dataSource, replayed, later);
+    const replayedLiquidation = await liquidationOf(replayed);
+    expect((await executeLiquidationStep(dataSource, replayedLiquidation.id, later)).status).toBe('slice');
+    const final2 = await executeLiquidationStep(dataSource, replayedLiquidation.id, later, {
+      conversionPriceAgeMsMax: HOUR,
+    });
+    expect(final2.status).toBe('completed');
+    expect((await balance(replayed)).toFixed()).toBe('4306.547');
+    expect(await marginStateOf(replayed)).toBe('healthy');
   });
 
   it('refuses an unknown liquidation with a typed error', async () => {

@@ -1,0 +1,188 @@
+import { collateralConversionEntry, conversionPriceOf, type CollateralConversion } from '@novation/clearing';
+import { Decimal, ONE } from '@novation/money';
+import type { EntityManager } from 'typeorm';
+import type { AccountEntity } from '../entities/membership.entity.js';
+import { AssetEntity } from '../entities/reference-data.entity.js';
+import { postJournalEntry } from '../ledger.js';
+import type { ActiveParameterSet } from '../margin/parameter-set-body.js';
+import { LiquidationError } from './liquidation-error.js';
+import { houseAccountId } from './liquidation-store.js';
+
+/**
+ * The oldest index price a collateral conversion may use, by default: the API's MARK_MAX_AGE_MS (apps/api
+ * market-data-policy.ts), beyond which a venue's price is refused as stale. Converting at an older price
+ * would sell the member's collateral on old news. Callers replaying a market on a simulated clock pass
+ * their own bound (LiquidationStepOptions.conversionPriceAgeMsMax), as they do to publishMarketData.
+ */
+export const CONVERSION_PRICE_AGE_MS_MAX = 5 * 60_000;
+
+/** Most assets one account's conversion handles: bounds the step's work (an account holds a few). */
+const CONVERTED_ASSETS_MAX = 100;
+
+export interface CollateralConversionRequest {
+  readonly account: AccountEntity;
+  readonly parameterSet: ActiveParameterSet;
+  /** The step's key: the conversion is that step's journal entry. */
+  readonly idempotencyKey: string;
+  readonly nowEpochMs: number;
+  readonly priceAgeMsMax: number;
+}
+
+/** The index a conversion priced an asset with, as stored in the step details. */
+interface IndexObservation {
+  readonly underlying: string;
+  readonly price: string;
+  readonly observedAt: string;
+}
+
+export type CollateralConversionOutcome =
+  | { readonly status: 'nothing' }
+  /** No price, or a stale one, for at least one asset: nothing was converted (never at a guessed price). */
+  | { readonly status: 'refused'; readonly refusals: readonly { asset: string; reason: string }[] }
+  | {
+      readonly status: 'converted';
+      readonly journalEntryId: string;
+      readonly conversions: readonly CollateralConversion[];
+      readonly penalty: Decimal;
+      readonly indexes: readonly IndexObservation[];
+    };
+
+/** The account's non-zero balances in other assets than its settlement asset, by asset. */
+export async function otherAssetBalances(
+  manager: EntityManager,
+  account: AccountEntity,
+): Promise<Map<string, Decimal>> {
+  const rows: { asset: string; balance: string }[] = await manager.query(
+    `SELECT asset, balance::text AS balance FROM account_balance
+      WHERE account_id = $1 AND asset <> $2 AND balance <> 0 ORDER BY asset LIMIT $3`,
+    [account.id, account.settlementAsset, CONVERTED_ASSETS_MAX + 1],
+  );
+  if (rows.length > CONVERTED_ASSETS_MAX) {
+    throw new LiquidationError(
+      'TOO_MANY_ASSETS',
+      `account ${account.id} holds more than ${CONVERTED_ASSETS_MAX} assets`,
+    );
+  }
+  return new Map(rows.map((row) => [row.asset, new Decimal(row.balance)]));
+}
+
+/**
+ * Converts every non-zero balance of the account in another asset into its settlement asset
+ * (collateralConversionEntry: the liquidation account the counterparty at the index price, the price moved
+ * against the member by the liquidation penalty, the penalty to the insurance fund), in one journal entry
+ * under the step's key. Prices follow the margin engine's valuation of collateral (margin-request-builder):
+ * an asset in the parameter set's usdAssets is worth 1 USD, any other is priced by its assetIndex entry's
+ * latest index price observed at or before now, and the price in the settlement asset is
+ * usd(asset) / usd(settlement asset). Unlike a margin run, which values collateral at whatever was
+ * observed last, a conversion moves the member's money at that price: an asset with no pricing rule, no
+ * index observation, or only one older than priceAgeMsMax is not converted at a guess, and then nothing is
+ * (the caller leaves the account 'liquidating' for an operator).
+ */
+export async function convertCollateral(
+  manager: EntityManager,
+  request: CollateralConversionRequest,
+): Promise<CollateralConversionOutcome> {
+  const { account, parameterSet } = request;
+  const balances = await otherAssetBalances(manager, account);
+  if (balances.size === 0) return { status: 'nothing' };
+  const assets = [...balances.keys(), account.settlementAsset];
+  const usd = await usdPrices(manager, request, assets);
+  const refusals: { asset: string; reason: string }[] = [];
+  const usdPriceOf = new Map<string, Decimal>();
+  for (const asset of assets) {
+    const entry = usd.get(asset) as UsdPrice;
+    if ('refusal' in entry) refusals.push({ asset, reason: entry.refusal });
+    else usdPriceOf.set(asset, entry.price);
+  }
+  if (refusals.length > 0) return { status: 'refused', refusals };
+  const usdOf = (asset: string): Decimal => usdPriceOf.get(asset) as Decimal;
+  const result = collateralConversionEntry({
+    accountId: account.id,
+    liquidationAccountId: await houseAccountId(manager, 'liquidation'),
+    insuranceFundAccountId: await houseAccountId(manager, 'insurance_fund'),
+    settlementAsset: account.settlementAsset,
+    settlementAssetScale: (await manager.findOneByOrFail(AssetEntity, { code: account.settlementAsset })).scale,
+    balances: [...balances].map(([asset, amount]) => ({
+      asset,
+      amount,
+      price: conversionPriceOf(usdOf(asset), usdOf(account.settlementAsset), amount),
+    })),
+    penaltyFraction: new Decimal(parameterSet.body.liquidation.penaltyFraction),
+    idempotencyKey: request.idempotencyKey,
+  });
+  if (result.journalEntry === null) return { status: 'nothing' };
+  const posted = await postJournalEntry(manager, result.journalEntry);
+  const indexes = [...usd.values()].flatMap((entry) =>
+    'observation' in entry && entry.observation !== undefined ? [entry.observation] : [],
+  );
+  return {
+    status: 'converted',
+    journalEntryId: posted.journalEntryId,
+    conversions: result.conversions,
+    penalty: result.penalty,
+    indexes: [...new Map(indexes.map((index) => [index.underlying, index])).values()],
+  };
+}
+
+type UsdPrice = { readonly price: Decimal; readonly observation?: IndexObservation } | { readonly refusal: string };
+
+/** Each asset's USD price per the parameter set, or why it has none a conversion may use. */
+async function usdPrices(
+  manager: EntityManager,
+  request: CollateralConversionRequest,
+  assets: readonly string[],
+): Promise<Map<string, UsdPrice>> {
+  const { body, version } = request.parameterSet;
+  const usdAssets = new Set(body.usdAssets);
+  const indexOf = (asset: string): string | undefined => (usdAssets.has(asset) ? undefined : body.assetIndex[asset]);
+  const underlyings = [...new Set(assets.map(indexOf).filter((index): index is string => index !== undefined))];
+  const rows: { underlying: string; price: string; observed_at: Date }[] =
+    underlyings.length === 0
+      ? []
+      : await manager.query(
+          `SELECT DISTINCT ON (underlying) underlying, price::text AS price, observed_at
+             FROM index_price WHERE underlying = ANY($1::varchar[]) AND observed_at <= $2
+            ORDER BY underlying, observed_at DESC, id DESC`,
+          [underlyings, new Date(request.nowEpochMs)],
+        );
+  const latest = new Map(rows.map((row) => [row.underlying, row]));
+  const oldestAcceptedMs = request.nowEpochMs - request.priceAgeMsMax;
+  const prices = new Map<string, UsdPrice>();
+  for (const asset of assets) {
+    if (usdAssets.has(asset)) {
+      prices.set(asset, { price: ONE });
+      continue;
+    }
+    const underlying = indexOf(asset);
+    const row = underlying === undefined ? undefined : latest.get(underlying);
+    if (underlying === undefined) {
+      prices.set(asset, { refusal: `parameter set ${version} does not price ${asset} (no assetIndex entry)` });
+    } else if (row === undefined) {
+      prices.set(asset, { refusal: `no ${underlying} index price at or before now` });
+    } else if (new Date(row.observed_at).getTime() < oldestAcceptedMs) {
+      prices.set(asset, {
+        refusal: `${underlying} last observed ${new Date(row.observed_at).toISOString()}, more than ${request.priceAgeMsMax} ms ago`,
+      });
+    } else {
+      const observation = {
+        underlying,
+        price: new Decimal(row.price).toFixed(),
+        observedAt: new Date(row.observed_at).toISOString(),
+      };
+      prices.set(asset, { price: new Decimal(row.price), observation });
+    }
+  }
+  return prices;
+}
+
+/** A conversion as stored in the step details and the account events (strings, never JS numbers). */
+export function conversionJson(conversion: CollateralConversion) {
+  return {
+    asset: conversion.asset,
+    quantity: conversion.amount.toFixed(),
+    price: conversion.price.toFixed(),
+    executionPrice: conversion.executionPrice.toFixed(),
+    settlementAmount: conversion.accountAmount.toFixed(),
+    penalty: conversion.penalty.toFixed(),
+  };
+}
