@@ -7,8 +7,8 @@
  * every liquidation is driven to its end by executeLiquidationStep exactly as the worker's processor does
  * (steps back to back: the bench's parameters have no cool-down and close whole positions, so most
  * liquidations take one slice and a final step), LIQUIDATION_QUEUE_CONCURRENCY at a time in this process.
- * Printed: liquidations completed and steps committed per second, and the auditor's verdict afterwards.
- * The margin runs and the setup are not timed. Measures only: never fails on timing.
+ * Printed: liquidations completed and steps committed per second, and the auditor's verdict afterwards;
+ * before that, the margin runs over the book, one transaction per account and batched (marginAccounts). Measures only: never fails on timing.
  */
 import { performance } from 'node:perf_hooks';
 import { LIQUIDATION_QUEUE_CONCURRENCY } from '@novation/jobs';
@@ -17,6 +17,7 @@ import {
   dataSourceOptions,
   executeLiquidationStep,
   marginAccount,
+  marginAccounts,
   migrateUp,
 } from '@novation/persistence';
 import { createTestDatabase } from '@novation/testing';
@@ -27,6 +28,8 @@ const ACCOUNTS = accountCount(process.env['LIQUIDATION_BENCH_ACCOUNTS'] ?? '2000
 const SEED = 20_000;
 const MARGIN_CONCURRENCY = 4;
 const CRASH_PUBLICATIONS = 4;
+/** Accounts per margin-check job (the outbox's slices are of about this size). */
+const MARGIN_CHECK_JOB_ACCOUNTS = 500;
 const STEPS_PER_LIQUIDATION_MAX = 100;
 
 function accountCount(raw: string): number {
@@ -73,10 +76,30 @@ async function main(): Promise<void> {
     for (let step = 1; step <= CRASH_PUBLICATIONS; step += 1) {
       await market.publishStep(step, CRASH_PUBLICATIONS, crashAt + step * 1_000);
     }
+    // The margin runs that open the liquidations, one transaction per account (4 at a time); then the same
+    // accounts again, batched as the worker's margin checks run them (marginAccounts), for comparison.
     const marginAt = Date.now();
+    const singleStarted = performance.now();
     await pool(market.accounts, MARGIN_CONCURRENCY, async (account) => {
       await marginAccount(dataSource, account.id, marginAt);
     });
+    const singleSeconds = (performance.now() - singleStarted) / 1000;
+    const batches: (readonly string[])[] = [];
+    for (let start = 0; start < market.accounts.length; start += MARGIN_CHECK_JOB_ACCOUNTS) {
+      batches.push(market.accounts.slice(start, start + MARGIN_CHECK_JOB_ACCOUNTS).map((account) => account.id));
+    }
+    const batchedStarted = performance.now();
+    await pool(batches, MARGIN_CONCURRENCY, async (accountIds) => {
+      const outcome = await marginAccounts(dataSource, accountIds, marginAt + 1);
+      if (outcome.failures.size > 0) throw new Error(`${outcome.failures.size} accounts not margined`);
+    });
+    const batchedSeconds = (performance.now() - batchedStarted) / 1000;
+    console.log(
+      `Margin runs over ${ACCOUNTS.toLocaleString('en-US')} accounts, ${MARGIN_CONCURRENCY} at a time: one transaction per ` +
+        `account ${(ACCOUNTS / singleSeconds).toFixed(0)} accounts/s; batched (marginAccounts, jobs of ` +
+        `${MARGIN_CHECK_JOB_ACCOUNTS}) ${(ACCOUNTS / batchedSeconds).toFixed(0)} accounts/s ` +
+        `(x${(singleSeconds / batchedSeconds).toFixed(1)}).`,
+    );
     const pending: { id: string }[] = await dataSource.query(
       `SELECT id FROM liquidation WHERE status = 'pending' ORDER BY id`,
     );

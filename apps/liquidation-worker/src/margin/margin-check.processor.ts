@@ -11,24 +11,25 @@ import {
 import {
   MarginServiceError,
   accountsInMarginCheckRange,
-  marginAccount,
+  marginAccounts,
   markOutboxEventDone,
 } from '@novation/persistence';
 import { UnrecoverableError, type Job } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { MarginMetrics } from './margin.metrics.js';
 
-/** A job of 500 accounts at ~20 ms each takes ~10 s; the lock outlives that with room to spare. */
+/** A job of 500 accounts takes a few seconds at most; the lock outlives that with room to spare. */
 const MARGIN_JOB_LOCK_DURATION_MS = 60_000;
 
 /** Refusals that mean "nothing to margin here", not "try again". */
 const SKIPPED_CODES: ReadonlySet<string> = new Set(['UNKNOWN_ACCOUNT', 'NOT_A_MEMBER_ACCOUNT']);
 
 /**
- * Re-margins the accounts of one outbox event, then marks the event done. Idempotent: margining an
- * account again stores one more receipt and changes no state (the state moves by compare-and-swap, so a
- * margin call opens once). An account that fails does not stop the others; the job then fails and is
- * retried with back-off.
+ * Re-margins the accounts of one outbox event (marginAccounts: a transaction per batch of accounts, each
+ * getting the receipt and state change a run of its own would give it), then marks the event done.
+ * Idempotent: margining an account again stores one more receipt and changes no state (the state moves by
+ * compare-and-swap, so a margin call opens once). An account that fails does not stop the others; the job
+ * then fails and is retried with back-off.
  */
 @Processor(QueueName.Margin, { concurrency: MARGIN_QUEUE_CONCURRENCY, lockDuration: MARGIN_JOB_LOCK_DURATION_MS })
 export class MarginCheckProcessor extends WorkerHost implements OnModuleDestroy {
@@ -81,24 +82,23 @@ export class MarginCheckProcessor extends WorkerHost implements OnModuleDestroy 
       (data.accountRange === undefined
         ? []
         : await accountsInMarginCheckRange(this.dataSource.manager, data.accountRange));
-    let accountsMargined = 0;
+    // Batched: accounts are margined MARGIN_BATCH_ACCOUNTS_MAX per transaction, sharing what they read.
+    const batch = await marginAccounts(this.dataSource, accountIds, data.nowEpochMs);
     let stateChanges = 0;
-    const failures: string[] = [];
-    for (const accountId of accountIds) {
-      try {
-        const outcome = await marginAccount(this.dataSource, accountId, data.nowEpochMs);
-        accountsMargined += 1;
-        this.metrics.accountsMargined.inc();
-        if (outcome.newState !== outcome.previousState) {
-          stateChanges += 1;
-          this.metrics.stateChanges.inc({ from: outcome.previousState, to: outcome.newState });
-        }
-      } catch (error) {
-        const code = error instanceof MarginServiceError ? error.code : 'UNEXPECTED';
-        if (SKIPPED_CODES.has(code)) continue;
-        this.metrics.accountFailures.inc({ code });
-        failures.push(`${accountId}: ${error instanceof Error ? error.message : String(error)}`);
+    for (const outcome of batch.outcomes.values()) {
+      this.metrics.accountsMargined.inc();
+      if (outcome.newState !== outcome.previousState) {
+        stateChanges += 1;
+        this.metrics.stateChanges.inc({ from: outcome.previousState, to: outcome.newState });
       }
+    }
+    const accountsMargined = batch.outcomes.size;
+    const failures: string[] = [];
+    for (const [accountId, error] of batch.failures) {
+      const code = error instanceof MarginServiceError ? error.code : 'UNEXPECTED';
+      if (SKIPPED_CODES.has(code)) continue;
+      this.metrics.accountFailures.inc({ code });
+      failures.push(`${accountId}: ${error.message}`);
     }
     if (failures.length > 0) {
       throw new Error(`${failures.length} of ${accountIds.length} accounts not margined; first: ${failures[0]}`);

@@ -22,15 +22,23 @@ export {
 } from './parameter-phase-in.js';
 export type { PhaseInInput, PhaseInState, PhaseInViolation, PhasedBody } from './parameter-phase-in.js';
 export { DEMO_PARAMETER_SET_VERSION, demoParameterSetBody, ensureDemoParameterSet } from './demo-parameter-set.js';
-export { buildMarginRequest, instrumentJson, modelForAccountKind } from './margin-request-builder.js';
-export type { BuildMarginRequestOptions } from './margin-request-builder.js';
 export {
+  buildMarginRequest,
+  buildMarginRequests,
+  instrumentJson,
+  modelForAccountKind,
+} from './margin-request-builder.js';
+export type { BuildMarginRequestOptions, BuiltMarginRequest } from './margin-request-builder.js';
+export {
+  MARGIN_BATCH_ACCOUNTS_MAX,
   compareAndSwapMarginState,
   exportReceipt,
   marginAccount,
+  marginAccounts,
   nextMarginState,
   storeReceipt,
+  storeReceipts,
 } from './margin-account.js';
-export type { ExportedMarginReceipt, MarginAccountOutcome } from './margin-account.js';
+export type { ExportedMarginReceipt, MarginAccountOutcome, MarginAccountsOutcome } from './margin-account.js';
 export { inTransactionWithRetry, isRetryableTransactionError, isUuid, lockAccounts } from './transaction.js';
 export type { TransactionRetryOptions } from './transaction.js';

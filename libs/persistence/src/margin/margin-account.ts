@@ -5,9 +5,9 @@ import { MarginCallEntity, MarginReceiptEntity } from '../entities/margin.entity
 import { recordMarginStateEvents } from '../events/margin-events.js';
 import { AccountEntity, type AccountMarginState } from '../entities/membership.entity.js';
 import { applyMarginCallDeadline, openLiquidation } from '../liquidation/open-liquidation.js';
-import { buildMarginRequest } from './margin-request-builder.js';
+import { buildMarginRequest, buildMarginRequests } from './margin-request-builder.js';
 import { MarginServiceError, assertEpochMs } from './margin-service-error.js';
-import { activeParameterSet } from './parameter-set-body.js';
+import { activeParameterSet, type ActiveParameterSet } from './parameter-set-body.js';
 import { inTransactionWithRetry, isUuid, lockAccounts } from './transaction.js';
 
 export interface MarginAccountOutcome {
@@ -57,51 +57,183 @@ export async function marginAccount(
     const request = await buildMarginRequest(manager, accountId, nowEpochMs, { parameterSet });
     const receipt = computeMarginReceipt(request);
     const receiptId = await storeReceipt(manager, accountId, receipt);
-    const { result } = receipt;
-    const previousState = account.marginState;
-    // A margin call past its deadline liquidates even above MM (issue 6 §4).
-    const newState = await applyMarginCallDeadline(
-      manager,
-      accountId,
-      previousState,
-      nextMarginState(previousState, result.status),
-      nowEpochMs,
-    );
-    let marginCallId: string | undefined;
-    if (newState !== previousState) {
-      await compareAndSwapMarginState(manager, account, newState);
-      if (previousState === 'healthy' && newState === 'margin_call') {
-        const shortfall = new Decimal(result.initialMargin).minus(result.equityForInitialMargin);
-        const inserted = await manager.insert(MarginCallEntity, {
-          accountId,
-          receiptId,
-          shortfall,
-          asset: result.marginAsset,
-          deadlineAt: new Date(nowEpochMs + parameterSet.body.marginCall.deadlineMs),
-          status: 'open',
-          resolvedAt: null,
-        });
-        marginCallId = String(inserted.identifiers[0]?.['id']);
-      } else if (previousState === 'margin_call' && newState === 'healthy') {
-        const met = await manager
-          .createQueryBuilder()
-          .update(MarginCallEntity)
-          .set({ status: 'met', resolvedAt: new Date(nowEpochMs) })
-          .where(`account_id = :accountId AND status = 'open'`, { accountId })
-          .returning(['id'])
-          .execute();
-        const metRows = met.raw as { id: string }[];
-        marginCallId = metRows[0]?.id;
-      }
-    }
-    // The breach (liquidation row + outbox event) commits with the move to 'liquidating', or not at all.
-    if (newState === 'liquidating' && previousState !== 'liquidating') {
-      await openLiquidation(manager, { accountId, receiptId, nowEpochMs });
-    }
-    // Announced to the owner's API subscriptions at commit; nothing if the run rolls back.
-    await recordMarginStateEvents(manager, { accountId, receiptId, result, previousState, newState, marginCallId });
-    return { receiptId, result, previousState, newState, ...(marginCallId === undefined ? {} : { marginCallId }) };
+    return settleMarginState(manager, { account, receiptId, result: receipt.result, parameterSet, nowEpochMs });
   });
+}
+
+/** Accounts margined in one transaction by marginAccounts. */
+export const MARGIN_BATCH_ACCOUNTS_MAX = 100;
+
+export interface MarginAccountsOutcome {
+  /** Per margined account, what marginAccount would have returned for it. */
+  readonly outcomes: ReadonlyMap<string, MarginAccountOutcome>;
+  /** Per account that could not be margined, why (UNKNOWN_ACCOUNT, NOT_A_MEMBER_ACCOUNT, MISSING_MARKET_DATA...). */
+  readonly failures: ReadonlyMap<string, Error>;
+}
+
+/**
+ * marginAccount for many accounts: up to MARGIN_BATCH_ACCOUNTS_MAX per transaction, their rows locked in id
+ * order by one statement, the parameter set, positions, instruments, marks, balances, index prices and
+ * return histories read once for all of them (buildMarginRequests) and the receipts stored by one insert.
+ * Each account gets exactly the receipt and state change marginAccount would give it alone. An account that
+ * cannot be margined is reported in `failures` and does not stop the others; if a batch's shared writes
+ * fail, its accounts are margined one by one, so one bad account still cannot hold the rest back.
+ */
+export async function marginAccounts(
+  dataSource: DataSource,
+  accountIds: readonly string[],
+  nowEpochMs: number,
+): Promise<MarginAccountsOutcome> {
+  assertEpochMs(nowEpochMs);
+  const outcomes = new Map<string, MarginAccountOutcome>();
+  const failures = new Map<string, Error>();
+  const ids: string[] = [];
+  for (const id of new Set(accountIds)) {
+    if (isUuid(id)) ids.push(id);
+    else failures.set(String(id), new MarginServiceError('UNKNOWN_ACCOUNT', `no account ${String(id)}`));
+  }
+  ids.sort();
+  for (let start = 0; start < ids.length; start += MARGIN_BATCH_ACCOUNTS_MAX) {
+    const chunk = ids.slice(start, start + MARGIN_BATCH_ACCOUNTS_MAX);
+    let batch: MarginAccountsOutcome;
+    try {
+      batch = await inTransactionWithRetry(dataSource, (manager) => marginBatch(manager, chunk, nowEpochMs));
+    } catch {
+      batch = await marginOneByOne(dataSource, chunk, nowEpochMs);
+    }
+    for (const [id, outcome] of batch.outcomes) outcomes.set(id, outcome);
+    for (const [id, failure] of batch.failures) failures.set(id, failure);
+  }
+  return { outcomes, failures };
+}
+
+async function marginOneByOne(
+  dataSource: DataSource,
+  accountIds: readonly string[],
+  nowEpochMs: number,
+): Promise<MarginAccountsOutcome> {
+  const outcomes = new Map<string, MarginAccountOutcome>();
+  const failures = new Map<string, Error>();
+  for (const id of accountIds) {
+    try {
+      outcomes.set(id, await marginAccount(dataSource, id, nowEpochMs));
+    } catch (error) {
+      failures.set(id, error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+  return { outcomes, failures };
+}
+
+async function marginBatch(
+  manager: EntityManager,
+  accountIds: readonly string[],
+  nowEpochMs: number,
+): Promise<MarginAccountsOutcome> {
+  const outcomes = new Map<string, MarginAccountOutcome>();
+  const failures = new Map<string, Error>();
+  const locked = await manager
+    .createQueryBuilder(AccountEntity, 'account')
+    .setLock('pessimistic_write')
+    .where('account.id IN (:...accountIds)', { accountIds })
+    .orderBy('account.id', 'ASC')
+    .getMany();
+  const accounts = new Map(locked.map((account) => [account.id, account]));
+  for (const id of accountIds) {
+    if (!accounts.has(id)) failures.set(id, new MarginServiceError('UNKNOWN_ACCOUNT', `no account ${id}`));
+  }
+  if (accounts.size === 0) return { outcomes, failures };
+  const parameterSet = await activeParameterSet(manager, nowEpochMs);
+  const requests = await buildMarginRequests(manager, [...accounts.keys()], nowEpochMs, { parameterSet });
+  const computed: { account: AccountEntity; receipt: ReturnType<typeof computeMarginReceipt> }[] = [];
+  for (const account of accounts.values()) {
+    const request = requests.get(account.id);
+    if (request === undefined || request instanceof Error) {
+      failures.set(account.id, request ?? new MarginServiceError('UNKNOWN_ACCOUNT', `no account ${account.id}`));
+      continue;
+    }
+    try {
+      computed.push({ account, receipt: computeMarginReceipt(request) });
+    } catch (error) {
+      failures.set(account.id, error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+  const receiptIds = await storeReceipts(
+    manager,
+    computed.map(({ account, receipt }) => ({ accountId: account.id, receipt })),
+  );
+  for (const [index, { account, receipt }] of computed.entries()) {
+    const receiptId = receiptIds[index] as string;
+    outcomes.set(
+      account.id,
+      await settleMarginState(manager, { account, receiptId, result: receipt.result, parameterSet, nowEpochMs }),
+    );
+  }
+  return { outcomes, failures };
+}
+
+/**
+ * What follows a stored receipt, under the account's lock, in the margin run's transaction: the state moves
+ * by compare-and-swap on margin_state_version:
+ * - below MM, or a margin call past its deadline: -> liquidating, with the liquidation row and its outbox
+ *   event (libs/persistence/src/liquidation/open-liquidation.ts) in the same transaction;
+ * - below IM: healthy -> margin_call, with one open margin call (shortfall IM - equity for IM);
+ * - healthy: margin_call -> healthy, the open call marked 'met'.
+ */
+async function settleMarginState(
+  manager: EntityManager,
+  run: {
+    readonly account: AccountEntity;
+    readonly receiptId: string;
+    readonly result: MarginResult;
+    readonly parameterSet: ActiveParameterSet;
+    readonly nowEpochMs: number;
+  },
+): Promise<MarginAccountOutcome> {
+  const { account, receiptId, result, parameterSet, nowEpochMs } = run;
+  const accountId = account.id;
+  const previousState = account.marginState;
+  // A margin call past its deadline liquidates even above MM (issue 6 §4).
+  const newState = await applyMarginCallDeadline(
+    manager,
+    accountId,
+    previousState,
+    nextMarginState(previousState, result.status),
+    nowEpochMs,
+  );
+  let marginCallId: string | undefined;
+  if (newState !== previousState) {
+    await compareAndSwapMarginState(manager, account, newState);
+    if (previousState === 'healthy' && newState === 'margin_call') {
+      const shortfall = new Decimal(result.initialMargin).minus(result.equityForInitialMargin);
+      const inserted = await manager.insert(MarginCallEntity, {
+        accountId,
+        receiptId,
+        shortfall,
+        asset: result.marginAsset,
+        deadlineAt: new Date(nowEpochMs + parameterSet.body.marginCall.deadlineMs),
+        status: 'open',
+        resolvedAt: null,
+      });
+      marginCallId = String(inserted.identifiers[0]?.['id']);
+    } else if (previousState === 'margin_call' && newState === 'healthy') {
+      const met = await manager
+        .createQueryBuilder()
+        .update(MarginCallEntity)
+        .set({ status: 'met', resolvedAt: new Date(nowEpochMs) })
+        .where(`account_id = :accountId AND status = 'open'`, { accountId })
+        .returning(['id'])
+        .execute();
+      const metRows = met.raw as { id: string }[];
+      marginCallId = metRows[0]?.id;
+    }
+  }
+  // The breach (liquidation row + outbox event) commits with the move to 'liquidating', or not at all.
+  if (newState === 'liquidating' && previousState !== 'liquidating') {
+    await openLiquidation(manager, { accountId, receiptId, nowEpochMs });
+  }
+  // Announced to the owner's API subscriptions at commit; nothing if the run rolls back.
+  await recordMarginStateEvents(manager, { accountId, receiptId, result, previousState, newState, marginCallId });
+  return { receiptId, result, previousState, newState, ...(marginCallId === undefined ? {} : { marginCallId }) };
 }
 
 /** The state a margin result moves an account to from `current`. */
@@ -145,8 +277,29 @@ export async function storeReceipt(
   accountId: string,
   receipt: ReturnType<typeof computeMarginReceipt>,
 ): Promise<string> {
+  const [id] = await storeReceipts(manager, [{ accountId, receipt }]);
+  return id as string;
+}
+
+/** storeReceipt for many receipts in one insert; the ids in the order given. */
+export async function storeReceipts(
+  manager: EntityManager,
+  receipts: readonly { readonly accountId: string; readonly receipt: ReturnType<typeof computeMarginReceipt> }[],
+): Promise<string[]> {
+  if (receipts.length === 0) return [];
+  const inserted = await manager.insert(MarginReceiptEntity, receipts.map(receiptRow));
+  return inserted.identifiers.map((identifier) => String(identifier['id']));
+}
+
+function receiptRow({
+  accountId,
+  receipt,
+}: {
+  readonly accountId: string;
+  readonly receipt: ReturnType<typeof computeMarginReceipt>;
+}) {
   const { result } = receipt;
-  const inserted = await manager.insert(MarginReceiptEntity, {
+  return {
     accountId,
     inputsHash: receipt.inputsHash,
     resultHash: receipt.resultHash,
@@ -167,8 +320,7 @@ export async function storeReceipt(
     initialMargin: new Decimal(result.initialMargin),
     maintenanceMargin: new Decimal(result.maintenanceMargin),
     marginStatus: result.status,
-  });
-  return String(inserted.identifiers[0]?.['id']);
+  };
 }
 
 /** The stored receipt as JSON, ready for `replayMarginReceipt` or `novation-risk replay`. */

@@ -46,30 +46,70 @@ export async function buildMarginRequest(
   nowEpochMs: number,
   options: BuildMarginRequestOptions = {},
 ): Promise<MarginRequest> {
+  const built = (await buildMarginRequests(manager, [accountId], nowEpochMs, options)).get(accountId);
+  if (built === undefined) throw new MarginServiceError('UNKNOWN_ACCOUNT', `no account ${accountId}`);
+  if (built instanceof Error) throw built;
+  return built;
+}
+
+/** An account's request, or why it cannot be margined (a MarginServiceError, or the request's own validation error). */
+export type BuiltMarginRequest = MarginRequest | Error;
+
+interface AccountDraft {
+  readonly account: AccountEntity;
+  readonly model: MarginModelName;
+  readonly positions: readonly PositionEntity[];
+  readonly instruments: readonly InstrumentEntity[];
+  readonly markPrices: Record<string, string>;
+  readonly impliedVolatilities: Record<string, number>;
+  readonly holdings: readonly { asset: string; amount: string }[];
+  readonly pricedAssets: ReadonlySet<string>;
+  readonly underlyingList: readonly string[];
+}
+
+/**
+ * buildMarginRequest for many accounts at once, with one query per kind of data for all of them (the
+ * parameter set, positions, instruments, marks, balances, index prices and return histories are each read
+ * once), so a margin run over a batch of accounts reuses what they share. Each account's request is exactly
+ * what buildMarginRequest gives it alone (buildMarginRequest is this function on one account). An account
+ * that cannot be margined gets its error instead of a request; an unknown id is absent from the map.
+ */
+export async function buildMarginRequests(
+  manager: EntityManager,
+  accountIds: readonly string[],
+  nowEpochMs: number,
+  options: BuildMarginRequestOptions = {},
+): Promise<Map<string, BuiltMarginRequest>> {
   assertEpochMs(nowEpochMs);
-  const account = await manager.findOneBy(AccountEntity, { id: accountId });
-  if (account === null) throw new MarginServiceError('UNKNOWN_ACCOUNT', `no account ${accountId}`);
-  if (account.kind === 'house') {
-    throw new MarginServiceError('NOT_A_MEMBER_ACCOUNT', `account ${accountId} is a house account`);
-  }
+  const ids = [...new Set(accountIds)].sort(compareText);
+  const built = new Map<string, BuiltMarginRequest>();
+  if (ids.length === 0) return built;
+  const accounts = await manager.find(AccountEntity, { where: { id: In(ids) }, order: { id: 'ASC' } });
+  if (accounts.length === 0) return built;
+  const members = accounts.filter((account) => {
+    if (account.kind !== 'house') return true;
+    built.set(account.id, new MarginServiceError('NOT_A_MEMBER_ACCOUNT', `account ${account.id} is a house account`));
+    return false;
+  });
+  if (members.length === 0) return built;
   const parameterSet = options.parameterSet ?? (await activeParameterSet(manager, nowEpochMs));
   const { body } = parameterSet;
-  const model = modelForAccountKind(body, account.kind);
-  const marginAsset = account.settlementAsset;
   const now = new Date(nowEpochMs);
+  const memberIds = members.map((account) => account.id);
 
   const positions = await manager
     .createQueryBuilder(PositionEntity, 'position')
-    .where('position.account_id = :accountId', { accountId })
+    .where('position.account_id IN (:...accountIds)', { accountIds: memberIds })
     .andWhere('position.quantity <> 0')
-    .orderBy('position.instrument_id', 'ASC')
+    .orderBy('position.account_id', 'ASC')
+    .addOrderBy('position.instrument_id', 'ASC')
     .getMany();
-  const instrumentIds = positions.map((position) => position.instrumentId);
+  const instrumentIds = [...new Set(positions.map((position) => position.instrumentId))].sort(compareText);
   const instruments =
     instrumentIds.length === 0
       ? []
       : await manager.find(InstrumentEntity, { where: { id: In(instrumentIds) }, order: { id: 'ASC' } });
-
+  const instrumentsById = new Map(instruments.map((instrument) => [instrument.id, instrument]));
   const marks: { instrument_id: string; price: string; implied_volatility: number | null }[] =
     instrumentIds.length === 0
       ? []
@@ -79,11 +119,79 @@ export async function buildMarginRequest(
             ORDER BY instrument_id, observed_at DESC, id DESC`,
           [instrumentIds, now],
         );
+  const marksById = new Map(marks.map((mark) => [mark.instrument_id, mark]));
+  const balanceRows: { account_id: string; asset: string; balance: string }[] = await manager.query(
+    `SELECT account_id, asset, balance::text AS balance FROM account_balance
+      WHERE account_id = ANY($1::uuid[]) ORDER BY account_id, asset`,
+    [memberIds],
+  );
+
+  const drafts: AccountDraft[] = [];
+  for (const account of members) {
+    try {
+      drafts.push(
+        draftOf(account, {
+          body,
+          parameterSet,
+          now,
+          positions: positions.filter((position) => position.accountId === account.id),
+          instrumentsById,
+          marksById,
+          balances: balanceRows.filter((row) => row.account_id === account.id),
+          holdingAdjustments: options.holdingAdjustments,
+        }),
+      );
+    } catch (error) {
+      built.set(account.id, error as Error);
+    }
+  }
+
+  const underlyingList = [...new Set(drafts.flatMap((draft) => draft.underlyingList))].sort(compareText);
+  const indexRows: { underlying: string; price: string }[] =
+    underlyingList.length === 0
+      ? []
+      : await manager.query(
+          `SELECT DISTINCT ON (underlying) underlying, price::text AS price
+             FROM index_price WHERE underlying = ANY($1::varchar[]) AND observed_at <= $2
+            ORDER BY underlying, observed_at DESC, id DESC`,
+          [underlyingList, now],
+        );
+  const indexPrices = new Map(indexRows.map((row) => [row.underlying, new Decimal(row.price)]));
+  const histories = new ReturnHistories(manager, body, now);
+  for (const draft of drafts) {
+    try {
+      built.set(draft.account.id, await requestOf(draft, { body, parameterSet, nowEpochMs, indexPrices, histories }));
+    } catch (error) {
+      built.set(draft.account.id, error as Error);
+    }
+  }
+  return built;
+}
+
+/** The per-account checks and collateral of a request, before index prices and return histories are read. */
+function draftOf(
+  account: AccountEntity,
+  data: {
+    readonly body: ParameterSetBody;
+    readonly parameterSet: ActiveParameterSet;
+    readonly now: Date;
+    readonly positions: readonly PositionEntity[];
+    readonly instrumentsById: ReadonlyMap<string, InstrumentEntity>;
+    readonly marksById: ReadonlyMap<string, { price: string; implied_volatility: number | null }>;
+    readonly balances: readonly { asset: string; balance: string }[];
+    readonly holdingAdjustments: Readonly<Record<string, Decimal>> | undefined;
+  },
+): AccountDraft {
+  const { body, now } = data;
+  const model = modelForAccountKind(body, account.kind as Exclude<AccountKind, 'house'>);
+  const marginAsset = account.settlementAsset;
+  const instruments = data.positions
+    .map((position) => data.instrumentsById.get(position.instrumentId))
+    .filter((instrument): instrument is InstrumentEntity => instrument !== undefined);
   const markPrices: Record<string, string> = {};
   const impliedVolatilities: Record<string, number> = {};
-  const marksById = new Map(marks.map((mark) => [mark.instrument_id, mark]));
   for (const instrument of instruments) {
-    const mark = marksById.get(instrument.id);
+    const mark = data.marksById.get(instrument.id);
     if (mark === undefined) {
       throw new MarginServiceError(
         'MISSING_MARKET_DATA',
@@ -104,12 +212,8 @@ export async function buildMarginRequest(
     }
   }
 
-  const balances: { asset: string; balance: string }[] = await manager.query(
-    `SELECT asset, balance::text AS balance FROM account_balance WHERE account_id = $1 ORDER BY asset`,
-    [accountId],
-  );
-  const amounts = new Map<string, Decimal>(balances.map((row) => [row.asset, new Decimal(row.balance)]));
-  for (const [asset, adjustment] of Object.entries(options.holdingAdjustments ?? {})) {
+  const amounts = new Map<string, Decimal>(data.balances.map((row) => [row.asset, new Decimal(row.balance)]));
+  for (const [asset, adjustment] of Object.entries(data.holdingAdjustments ?? {})) {
     amounts.set(asset, (amounts.get(asset) ?? new Decimal(0)).plus(adjustment));
   }
   const holdings = [...amounts.entries()]
@@ -124,35 +228,50 @@ export async function buildMarginRequest(
     if (instrument.settlementAsset !== marginAsset) pricedAssets.add(instrument.settlementAsset);
   }
   const usdAssets = new Set(body.usdAssets);
-  const indexFor = (asset: string): string | undefined => (usdAssets.has(asset) ? undefined : body.assetIndex[asset]);
   const assetsNeedingUsd = pricedAssets.size === 0 ? [] : [...pricedAssets, marginAsset];
   for (const asset of assetsNeedingUsd) {
     if (!usdAssets.has(asset) && body.assetIndex[asset] === undefined) {
       throw new MarginServiceError(
         'MISSING_MARKET_DATA',
-        `parameter set ${parameterSet.version} does not say how to price ${asset} (no assetIndex entry)`,
+        `parameter set ${data.parameterSet.version} does not say how to price ${asset} (no assetIndex entry)`,
         `assetIndex.${asset}`,
       );
     }
   }
   const underlyings = new Set<string>(instruments.map((instrument) => instrument.underlying));
   for (const asset of assetsNeedingUsd) {
-    const index = indexFor(asset);
+    const index = usdAssets.has(asset) ? undefined : body.assetIndex[asset];
     if (index !== undefined) underlyings.add(index);
   }
-  const underlyingList = [...underlyings].sort(compareText);
-  const indexRows: { underlying: string; price: string }[] =
-    underlyingList.length === 0
-      ? []
-      : await manager.query(
-          `SELECT DISTINCT ON (underlying) underlying, price::text AS price
-             FROM index_price WHERE underlying = ANY($1::varchar[]) AND observed_at <= $2
-            ORDER BY underlying, observed_at DESC, id DESC`,
-          [underlyingList, now],
-        );
-  const indexPrices = new Map(indexRows.map((row) => [row.underlying, new Decimal(row.price)]));
+  return {
+    account,
+    model,
+    positions: data.positions,
+    instruments,
+    markPrices,
+    impliedVolatilities,
+    holdings,
+    pricedAssets,
+    underlyingList: [...underlyings].sort(compareText),
+  };
+}
+
+/** A draft completed with its index prices, asset prices and return histories, parsed as a request. */
+async function requestOf(
+  draft: AccountDraft,
+  shared: {
+    readonly body: ParameterSetBody;
+    readonly parameterSet: ActiveParameterSet;
+    readonly nowEpochMs: number;
+    readonly indexPrices: ReadonlyMap<string, Decimal>;
+    readonly histories: ReturnHistories;
+  },
+): Promise<MarginRequest> {
+  const { body, indexPrices, nowEpochMs } = shared;
+  const now = new Date(nowEpochMs);
+  const marginAsset = draft.account.settlementAsset;
   const underlyingPrices: Record<string, string> = {};
-  for (const underlying of underlyingList) {
+  for (const underlying of draft.underlyingList) {
     const price = indexPrices.get(underlying);
     if (price === undefined) {
       throw new MarginServiceError(
@@ -163,12 +282,13 @@ export async function buildMarginRequest(
     }
     underlyingPrices[underlying] = price.toFixed();
   }
+  const usdAssets = new Set(body.usdAssets);
   const usdPrice = (asset: string): Decimal => {
-    const index = indexFor(asset);
+    const index = usdAssets.has(asset) ? undefined : body.assetIndex[asset];
     return index === undefined ? new Decimal(1) : (indexPrices.get(index) as Decimal);
   };
   const assetPrices: Record<string, string> = {};
-  for (const asset of [...pricedAssets].sort(compareText)) {
+  for (const asset of [...draft.pricedAssets].sort(compareText)) {
     const price = usdPrice(asset)
       .dividedBy(usdPrice(marginAsset))
       .toDecimalPlaces(DERIVED_PRICE_SCALE, Decimal.ROUND_DOWN);
@@ -178,25 +298,25 @@ export async function buildMarginRequest(
     assetPrices[asset] = price.toFixed();
   }
 
-  const returnHistories = model === 'historical-es' ? await returnHistoryOf(manager, body, instruments, now) : {};
+  const returnHistories = draft.model === 'historical-es' ? await shared.histories.of(draft.instruments) : {};
 
   const raw = {
-    model,
-    parameterSetVersion: parameterSet.version,
+    model: draft.model,
+    parameterSetVersion: shared.parameterSet.version,
     parameters: body.parameters,
-    positions: positions.map((position) => ({
+    positions: draft.positions.map((position) => ({
       instrumentId: position.instrumentId,
       quantity: position.quantity.toFixed(),
       ...(position.averageEntryPrice === null ? {} : { averageEntryPrice: position.averageEntryPrice.toFixed() }),
     })),
-    collateral: { marginAsset, holdings },
+    collateral: { marginAsset, holdings: draft.holdings },
     marketSnapshot: {
       valuationEpochMs: nowEpochMs,
       riskFreeRate: body.riskFreeRate,
-      instruments: instruments.map(instrumentJson),
+      instruments: draft.instruments.map(instrumentJson),
       underlyingPrices,
-      markPrices,
-      impliedVolatilities,
+      markPrices: draft.markPrices,
+      impliedVolatilities: draft.impliedVolatilities,
       assetPrices,
       ...returnHistories,
     },
@@ -204,14 +324,60 @@ export async function buildMarginRequest(
   return parseMarginRequest(raw);
 }
 
+interface UnderlyingHistory {
+  readonly returns: number[];
+  readonly stressed: number[] | undefined;
+}
+
+/** Return histories per underlying, read once per batch and shared by every account that needs them. */
+class ReturnHistories {
+  private readonly loaded = new Map<string, Promise<UnderlyingHistory | null>>();
+
+  constructor(
+    private readonly manager: EntityManager,
+    private readonly body: ParameterSetBody,
+    private readonly now: Date,
+  ) {}
+
+  async of(
+    instruments: readonly InstrumentEntity[],
+  ): Promise<{ returnHistory?: Record<string, number[]>; stressedReturnHistory?: Record<string, number[]> }> {
+    const parameters = this.body.parameters.historicalEs;
+    if (parameters === undefined) return {};
+    const stressed = parameters.antiProcyclicality.kind === 'stress-period-floor';
+    const underlyings = [...new Set(instruments.map((instrument) => instrument.underlying))].sort(compareText);
+    const returnHistory: Record<string, number[]> = {};
+    const stressedReturnHistory: Record<string, number[]> = {};
+    for (const underlying of underlyings) {
+      let history = this.loaded.get(underlying);
+      if (history === undefined) {
+        history = returnHistoryOf(this.manager, this.body, underlying, this.now);
+        this.loaded.set(underlying, history);
+      }
+      const found = await history;
+      if (found === null) {
+        throw new MarginServiceError(
+          'MISSING_MARKET_DATA',
+          `no return history for ${underlying}`,
+          `returnHistory.${underlying}`,
+        );
+      }
+      returnHistory[underlying] = found.returns;
+      if (found.stressed !== undefined) stressedReturnHistory[underlying] = found.stressed;
+    }
+    return stressed ? { returnHistory, stressedReturnHistory } : { returnHistory };
+  }
+}
+
+/** One underlying's daily log returns for the look-back (and its stress period, if floored); null: none stored. */
 async function returnHistoryOf(
   manager: EntityManager,
   body: ParameterSetBody,
-  instruments: readonly InstrumentEntity[],
+  underlying: string,
   now: Date,
-): Promise<{ returnHistory?: Record<string, number[]>; stressedReturnHistory?: Record<string, number[]> }> {
+): Promise<UnderlyingHistory | null> {
   const parameters = body.parameters.historicalEs;
-  if (parameters === undefined) return {};
+  if (parameters === undefined) return null;
   // Daily returns the model consumes: the look-back, plus h - 1 for overlapping h-day windows, plus the
   // EWMA seed window (see scenarioLogReturns in the risk lib).
   const horizonExtra = parameters.horizonMethod === 'overlapping' ? parameters.marginPeriodOfRiskDays - 1 : 0;
@@ -220,35 +386,25 @@ async function returnHistoryOf(
     parameters.lookbackDays + horizonExtra + seedDays,
     MARGIN_REQUEST_LIMITS.returnHistoryLengthMax,
   );
-  const underlyings = [...new Set(instruments.map((instrument) => instrument.underlying))].sort(compareText);
-  const returnHistory: Record<string, number[]> = {};
-  const stressedReturnHistory: Record<string, number[]> = {};
-  const stressed = parameters.antiProcyclicality.kind === 'stress-period-floor';
-  for (const underlying of underlyings) {
-    const rows: { log_return: number }[] = await manager.query(
-      `SELECT log_return FROM (
-         SELECT day, log_return FROM underlying_return
-          WHERE underlying = $1 AND stressed_period = false AND day <= ($2::timestamptz AT TIME ZONE 'UTC')::date
-          ORDER BY day DESC LIMIT $3) recent ORDER BY day ASC`,
-      [underlying, now, lookback],
-    );
-    if (rows.length === 0) {
-      throw new MarginServiceError(
-        'MISSING_MARKET_DATA',
-        `no return history for ${underlying}`,
-        `returnHistory.${underlying}`,
-      );
-    }
-    returnHistory[underlying] = rows.map((row) => Number(row.log_return));
-    if (stressed) {
-      const stressedRows: { log_return: number }[] = await manager.query(
-        `SELECT log_return FROM underlying_return WHERE underlying = $1 AND stressed_period = true ORDER BY day ASC LIMIT $2`,
-        [underlying, MARGIN_REQUEST_LIMITS.returnHistoryLengthMax],
-      );
-      stressedReturnHistory[underlying] = stressedRows.map((row) => Number(row.log_return));
-    }
+  const rows: { log_return: number }[] = await manager.query(
+    `SELECT log_return FROM (
+       SELECT day, log_return FROM underlying_return
+        WHERE underlying = $1 AND stressed_period = false AND day <= ($2::timestamptz AT TIME ZONE 'UTC')::date
+        ORDER BY day DESC LIMIT $3) recent ORDER BY day ASC`,
+    [underlying, now, lookback],
+  );
+  if (rows.length === 0) return null;
+  if (parameters.antiProcyclicality.kind !== 'stress-period-floor') {
+    return { returns: rows.map((row) => Number(row.log_return)), stressed: undefined };
   }
-  return stressed ? { returnHistory, stressedReturnHistory } : { returnHistory };
+  const stressedRows: { log_return: number }[] = await manager.query(
+    `SELECT log_return FROM underlying_return WHERE underlying = $1 AND stressed_period = true ORDER BY day ASC LIMIT $2`,
+    [underlying, MARGIN_REQUEST_LIMITS.returnHistoryLengthMax],
+  );
+  return {
+    returns: rows.map((row) => Number(row.log_return)),
+    stressed: stressedRows.map((row) => Number(row.log_return)),
+  };
 }
 
 /** An instrument row in the JSON form of a margin request (id = the row's uuid). */

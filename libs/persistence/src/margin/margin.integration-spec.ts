@@ -10,7 +10,7 @@ import { InstrumentEntity, VenueEntity } from '../entities/reference-data.entity
 import { postJournalEntry } from '../ledger.js';
 import { seedDemoMarket } from '../seed/demo-market.js';
 import { DEMO_PARAMETER_SET_VERSION, ensureDemoParameterSet } from './demo-parameter-set.js';
-import { exportReceipt, marginAccount } from './margin-account.js';
+import { exportReceipt, marginAccount, marginAccounts } from './margin-account.js';
 import { buildMarginRequest } from './margin-request-builder.js';
 import { MarginServiceError } from './margin-service-error.js';
 import { activeParameterSet } from './parameter-set-body.js';
@@ -407,5 +407,71 @@ describe('margin accounts from database state', () => {
     await expect(buildMarginRequest(dataSource.manager, buyer, Number.NaN)).rejects.toMatchObject({
       code: 'INVALID_TIME',
     });
+  });
+
+  it('margins a batch exactly as one by one: same receipts, same state changes, failures reported per account', async () => {
+    const t9 = T0 + 10 * HOUR;
+    await markPrice('BTC-PERP', '100000', t9 - 2_000);
+    const called = await fundedAccount('BATCH-CALL', '12000');
+    const breached = await fundedAccount('BATCH-MM', '7000');
+    const healthy = await fundedAccount('BATCH-OK', '50000');
+    // One counterparty per account: openPositions opens positions from flat.
+    const maker = await fundedAccount('BATCH-MAKER', '1000000');
+    await openPositions(called, maker, 'BTC-PERP', '5', '100000');
+    const okSeller = await fundedAccount('BATCH-MAKER2', '1000000');
+    await openPositions(healthy, okSeller, 'BTC-PERP', '1', '100000');
+    const breachedSeller = await fundedAccount('BATCH-MAKER3', '1000000');
+    await openPositions(breached, breachedSeller, 'BTC-PERP', '5', '100000');
+    // 5 x 99,500: IM 2% = 9,950, MM 1% = 4,975; equity 12,000 - 2,500 = 9,500 (call), 7,000 - 2,500 = 4,500 (MM).
+    await markPrice('BTC-PERP', '99500', t9 - 1_000);
+    const alpha = await dataSource.manager.findOneByOrFail(MemberFirmEntity, { code: 'ALPHA' });
+    const alphaOptions = await dataSource.manager.findOneByOrFail(AccountEntity, {
+      memberFirmId: alpha.id,
+      code: 'options',
+    });
+    const members = [called, breached, healthy, maker, okSeller, breachedSeller, alphaOptions.id];
+    const expectedHashes = new Map<string, string>();
+    for (const id of members) {
+      expectedHashes.set(id, computeMarginReceipt(await buildMarginRequest(dataSource.manager, id, t9)).inputsHash);
+    }
+    const unknown = '00000000-0000-4000-8000-0000000000ff';
+    const batch = await marginAccounts(dataSource, [...members, custodyId, unknown, 'not-a-uuid', called], t9);
+
+    expect(new Set(batch.outcomes.keys())).toEqual(new Set(members));
+    expect(
+      Object.fromEntries([...batch.failures].map(([id, error]) => [id, (error as MarginServiceError).code])),
+    ).toEqual({ [custodyId]: 'NOT_A_MEMBER_ACCOUNT', [unknown]: 'UNKNOWN_ACCOUNT', 'not-a-uuid': 'UNKNOWN_ACCOUNT' });
+    for (const id of members) {
+      const outcome = batch.outcomes.get(id);
+      const stored = await dataSource.manager.findOneByOrFail(MarginReceiptEntity, {
+        id: outcome?.receiptId as string,
+      });
+      expect(stored.accountId).toBe(id);
+      expect(stored.inputsHash).toBe(expectedHashes.get(id));
+      expect(replayMarginReceipt(await exportReceipt(dataSource.manager, stored.id))).toEqual({ match: true });
+    }
+    expect(batch.outcomes.get(called)).toMatchObject({ previousState: 'healthy', newState: 'margin_call' });
+    const call = await dataSource.manager.findOneByOrFail(MarginCallEntity, {
+      id: batch.outcomes.get(called)?.marginCallId as string,
+    });
+    expect(call.shortfall.toFixed()).toBe('450');
+    expect(batch.outcomes.get(breached)).toMatchObject({ previousState: 'healthy', newState: 'liquidating' });
+    const liquidations: { account_id: string; status: string }[] = await dataSource.query(
+      `SELECT account_id, status FROM liquidation WHERE account_id = ANY($1::uuid[])`,
+      [members],
+    );
+    expect(liquidations).toEqual([{ account_id: breached, status: 'pending' }]);
+    expect(batch.outcomes.get(healthy)).toMatchObject({ previousState: 'healthy', newState: 'healthy' });
+    expect((await accountRow(called)).marginState).toBe('margin_call');
+    expect((await accountRow(breached)).marginState).toBe('liquidating');
+
+    // A second batch changes no state and opens nothing twice; one account per id however often it is named.
+    const again = await marginAccounts(dataSource, [called, breached, called], t9 + 1);
+    expect(again.outcomes.get(called)).toMatchObject({ previousState: 'margin_call', newState: 'margin_call' });
+    expect(again.outcomes.get(breached)).toMatchObject({ previousState: 'liquidating', newState: 'liquidating' });
+    const [{ count }] = await dataSource.query(`SELECT count(*)::int AS count FROM liquidation WHERE account_id = $1`, [
+      breached,
+    ]);
+    expect(count).toBe(1);
   });
 });
