@@ -62,6 +62,8 @@ export interface CrashLiquidationParameters {
   readonly maxSliceFraction: string;
   readonly coolDownMs: number;
   readonly deficitMode: 'auto-deleveraging' | 'default-waterfall';
+  /** Default: the market-data policy's age bound, since the replay stamps prices up to 10 minutes back. */
+  readonly conversionPriceAgeMsMax?: number;
 }
 
 export interface CrashMarketOptions {
@@ -140,7 +142,7 @@ export async function buildCrashMarket(dataSource: DataSource, options: CrashMar
   const openingEpochMs = nowEpochMs - 3_600_000;
   await seedDemoMarket(dataSource, seedTime);
   await dataSource.query(`UPDATE risk_parameter_set SET body = jsonb_set(body, '{liquidation}', $1::jsonb)`, [
-    JSON.stringify(options.liquidation),
+    JSON.stringify({ conversionPriceAgeMsMax: POLICY.maxAgeMs, ...options.liquidation }),
   ]);
   const instruments = await loadInstruments(dataSource);
   const venueId = (await dataSource.manager.findOneByOrFail(VenueEntity, { code: 'DEMO' })).id;

@@ -41,6 +41,7 @@ export class ParametersService {
           maxSliceFraction: new Decimal(liquidation.maxSliceFraction),
           coolDownMs: liquidation.coolDownMs,
           deficitMode: liquidation.deficitMode,
+          conversionPriceAgeMsMax: liquidation.conversionPriceAgeMsMax,
         },
         modelParameters,
       };

@@ -4,17 +4,18 @@ import type { EntityManager } from 'typeorm';
 import type { AccountEntity } from '../entities/membership.entity.js';
 import { AssetEntity } from '../entities/reference-data.entity.js';
 import { postJournalEntry } from '../ledger.js';
-import type { ActiveParameterSet } from '../margin/parameter-set-body.js';
+import { DEFAULT_LIQUIDATION_PARAMETERS, type ActiveParameterSet } from '../margin/parameter-set-body.js';
 import { LiquidationError } from './liquidation-error.js';
 import { houseAccountId } from './liquidation-store.js';
 
 /**
- * The oldest index price a collateral conversion may use, by default: the API's MARK_MAX_AGE_MS (apps/api
- * market-data-policy.ts), beyond which a venue's price is refused as stale. Converting at an older price
- * would sell the member's collateral on old news. Callers replaying a market on a simulated clock pass
- * their own bound (LiquidationStepOptions.conversionPriceAgeMsMax), as they do to publishMarketData.
+ * The oldest index price a collateral conversion may use by default (the parameter set's
+ * liquidation.conversionPriceAgeMsMax default): the API's MARK_MAX_AGE_MS (apps/api market-data-policy.ts),
+ * beyond which a venue's price is refused as stale. Converting at an older price would sell the member's
+ * collateral on old news. A risk officer sets another bound in the parameter set (a market replayed on a
+ * simulated clock does, as it passes its own policy to publishMarketData).
  */
-export const CONVERSION_PRICE_AGE_MS_MAX = 5 * 60_000;
+export const CONVERSION_PRICE_AGE_MS_MAX = DEFAULT_LIQUIDATION_PARAMETERS.conversionPriceAgeMsMax;
 
 /** Most assets one account's conversion handles: bounds the step's work (an account holds a few). */
 const CONVERTED_ASSETS_MAX = 100;

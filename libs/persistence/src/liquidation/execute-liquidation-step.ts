@@ -22,7 +22,6 @@ import { assertEpochMs } from '../margin/margin-service-error.js';
 import { activeParameterSet, type ActiveParameterSet } from '../margin/parameter-set-body.js';
 import { inTransactionWithRetry, isUuid, lockAccounts } from '../margin/transaction.js';
 import {
-  CONVERSION_PRICE_AGE_MS_MAX,
   conversionJson,
   convertCollateral,
   otherAssetBalances,
@@ -58,8 +57,8 @@ export interface LiquidationStepOutcome {
 
 export interface LiquidationStepOptions {
   /**
-   * Oldest index price, in ms before now, a collateral conversion may use (default
-   * CONVERSION_PRICE_AGE_MS_MAX, the API's staleness bound for published prices).
+   * Oldest index price, in ms before now, a collateral conversion may use; by default the parameter set's
+   * liquidation.conversionPriceAgeMsMax (5 minutes unless a risk officer set another).
    */
   readonly conversionPriceAgeMsMax?: number;
 }
@@ -116,9 +115,9 @@ export async function executeLiquidationStep(
   options: LiquidationStepOptions = {},
 ): Promise<LiquidationStepOutcome> {
   assertEpochMs(nowEpochMs);
-  const conversionPriceAgeMsMax = options.conversionPriceAgeMsMax ?? CONVERSION_PRICE_AGE_MS_MAX;
-  if (!Number.isSafeInteger(conversionPriceAgeMsMax) || conversionPriceAgeMsMax < 0) {
-    throw new LiquidationError('INVALID_OPTIONS', `conversionPriceAgeMsMax ${String(conversionPriceAgeMsMax)}`);
+  const override = options.conversionPriceAgeMsMax;
+  if (override !== undefined && (!Number.isSafeInteger(override) || override < 0)) {
+    throw new LiquidationError('INVALID_OPTIONS', `conversionPriceAgeMsMax ${String(override)}`);
   }
   if (!isUuid(liquidationId)) {
     throw new LiquidationError('UNKNOWN_LIQUIDATION', `no liquidation ${String(liquidationId)}`);
@@ -135,15 +134,16 @@ export async function executeLiquidationStep(
     const account = (await lockAccounts(manager, [liquidation.accountId])).get(liquidation.accountId);
     if (account === undefined) throw new LiquidationError('UNKNOWN_LIQUIDATION', `no account ${base.accountId}`);
     const stepNumber = await nextStepNumber(manager, liquidationId);
+    const parameterSet = await activeParameterSet(manager, nowEpochMs);
     const context: StepContext = {
       manager,
       liquidation,
       account,
-      parameterSet: await activeParameterSet(manager, nowEpochMs),
+      parameterSet,
       stepNumber,
       idempotencyKey: liquidationStepKey(liquidationId, stepNumber),
       nowEpochMs,
-      conversionPriceAgeMsMax,
+      conversionPriceAgeMsMax: override ?? parameterSet.body.liquidation.conversionPriceAgeMsMax,
     };
     const receipt = computeMarginReceipt(
       await buildMarginRequest(manager, account.id, nowEpochMs, { parameterSet: context.parameterSet }),

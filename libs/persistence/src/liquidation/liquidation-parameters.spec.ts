@@ -8,8 +8,12 @@ describe('liquidation parameters of a risk parameter set', () => {
       maxSliceFraction: '1',
       coolDownMs: 0,
       deficitMode: 'auto-deleveraging',
+      conversionPriceAgeMsMax: 3_600_000,
     };
     expect(liquidationParametersSchema.parse(block)).toEqual(block);
+    // A block stored before the conversion price age existed gets the 5-minute default.
+    const { conversionPriceAgeMsMax: _absent, ...older } = block;
+    expect(liquidationParametersSchema.parse(older)).toEqual({ ...older, conversionPriceAgeMsMax: 300_000 });
   });
 
   it.each([
@@ -20,6 +24,8 @@ describe('liquidation parameters of a risk parameter set', () => {
     ['a cool-down above an hour', { coolDownMs: 3_600_001 }],
     ['a fractional cool-down', { coolDownMs: 1.5 }],
     ['an unknown deficit mode', { deficitMode: 'socialise' }],
+    ['a zero conversion price age', { conversionPriceAgeMsMax: 0 }],
+    ['a conversion price age above a day', { conversionPriceAgeMsMax: 86_400_001 }],
     ['an unknown field', { surprise: true }],
   ])('refuses %s', (_name, override) => {
     expect(liquidationParametersSchema.safeParse({ ...DEFAULT_LIQUIDATION_PARAMETERS, ...override }).success).toBe(

@@ -82,7 +82,9 @@ describe('liquidation execution in PostgreSQL', () => {
     );
   }
 
-  async function setLiquidationParameters(parameters: LiquidationParameters): Promise<void> {
+  async function setLiquidationParameters(
+    parameters: Omit<LiquidationParameters, 'conversionPriceAgeMsMax'> & { conversionPriceAgeMsMax?: number },
+  ): Promise<void> {
     await dataSource.query(`UPDATE risk_parameter_set SET body = jsonb_set(body, '{liquidation}', $1::jsonb)`, [
       JSON.stringify(parameters),
     ]);

@@ -17,8 +17,8 @@ const fraction = z.string().regex(/^(0|1)(\.[0-9]{1,8})?$/);
 
 /**
  * Liquidation parameters: the price concession charged to the liquidated account (to the insurance fund),
- * the largest fraction of each position one step closes, the pause between two steps, and who covers a
- * deficit beyond the insurance fund.
+ * the largest fraction of each position one step closes, the pause between two steps, who covers a
+ * deficit beyond the insurance fund, and how fresh a price collateral conversion needs.
  */
 export const liquidationParametersSchema = z.strictObject({
   /** Execution price = mark x (1 -/+ penalty); in [0, 0.2]. */
@@ -28,6 +28,12 @@ export const liquidationParametersSchema = z.strictObject({
   /** Cool-down between two slices of one liquidation; at most an hour. */
   coolDownMs: z.number().int().nonnegative().max(3_600_000),
   deficitMode: z.enum(['auto-deleveraging', 'default-waterfall']),
+  /**
+   * Oldest index price a collateral conversion may use (libs/persistence/src/liquidation/convert-collateral.ts):
+   * past it nothing is converted at a guess and the account waits for an operator; at most a day. Bodies
+   * stored before it existed get 5 minutes, the API's staleness bound for published prices.
+   */
+  conversionPriceAgeMsMax: z.number().int().positive().max(86_400_000).default(300_000),
 });
 
 export type LiquidationParameters = z.infer<typeof liquidationParametersSchema>;
@@ -37,6 +43,7 @@ export const DEFAULT_LIQUIDATION_PARAMETERS: LiquidationParameters = {
   maxSliceFraction: '0.5',
   coolDownMs: 1_000,
   deficitMode: 'default-waterfall',
+  conversionPriceAgeMsMax: 300_000,
 };
 
 /**

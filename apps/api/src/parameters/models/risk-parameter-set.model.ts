@@ -54,6 +54,12 @@ export class LiquidationParameters {
     description: 'Who covers a deficit beyond the insurance fund: auto-deleveraging or default-waterfall.',
   })
   deficitMode!: string;
+
+  @Field(() => Int, {
+    description:
+      "Oldest index price, in milliseconds, at which a liquidated account's other assets are converted into its settlement asset.",
+  })
+  conversionPriceAgeMsMax!: number;
 }
 
 @ObjectType({
