@@ -360,6 +360,7 @@ describe('crash replay under SIGKILL, a Redis flush and a lock takeover', () => 
     // Auto-deleveraging covers every deficit to the unit: the liquidation account's side of each match is
     // rounded towards covering it (it once lost 0.000021 USDC over 32 liquidations to payout rounding).
     expect(new Decimal(outcome.totals.uncovered).isZero()).toBe(true);
+    expect(outcome.accountsLeftLiquidating).toBe(0);
   });
 
   it('breaches the same accounts the arithmetic says: every long at 3x and more, never a short', async () => {

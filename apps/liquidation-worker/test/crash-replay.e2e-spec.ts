@@ -129,5 +129,8 @@ describe('crash replay: BTC and ETH down 40% in steps, a real worker process', (
     expect(new Decimal(outcome.totals.insuranceFundPaid).greaterThan(0)).toBe(true);
     expect(new Decimal(outcome.totals.ccpCapitalPaid).greaterThan(0)).toBe(true);
     expect(outcome.totals.uncovered).toBe('0');
+    // Every liquidation ends the account healthy or under a call: options and other assets are closed and
+    // converted too, so none is left for an operator.
+    expect(outcome.accountsLeftLiquidating).toBe(0);
   });
 });
