@@ -6,9 +6,13 @@
  * - batched (atomic batches of 500, the multi-row fast path; "max" = TRADES_PER_BATCH_MAX per batch) and
  *   unbatched (one trade per call/transaction); "x2" keeps two batches in flight on two connections.
  * Prints trades/s, ledger postings/s, and per-core figures: Node and PostgreSQL share this machine's cores,
- * so the per-core figure divides by all of them. The database is dropped at the end, even on error.
- * Seeded, so two runs submit the same trades. Measures only; never fails on timing.
+ * so the per-core figure divides by all of them. Also the CPU time per trade of this Node process and, when
+ * the server runs on this machine (its backends' /proc entries are readable), of the bench's PostgreSQL
+ * backends: on a machine shared with other work, wall-clock rates vary by tens of percent from run to run,
+ * CPU time per trade far less, so two builds compare on it. The database is dropped at the end, even on
+ * error. Seeded, so two runs submit the same trades. Measures only; never fails on timing.
  */
+import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Decimal } from '@novation/money';
@@ -117,6 +121,50 @@ interface Measurement {
   readonly trades: number;
   readonly seconds: number;
   readonly postings: number;
+  readonly nodeCpuMs: number;
+  /** Null when the server's processes are not visible from here (another machine or container). */
+  readonly postgresCpuMs: number | null;
+}
+
+/** Clock ticks per second of /proc/<pid>/stat on Linux (USER_HZ): 100 on every mainstream kernel. */
+const PROC_TICKS_PER_SECOND = 100;
+
+/**
+ * CPU time (user + system, ms) of each backend of the database so far, by process id; null when /proc does
+ * not show them (the server runs elsewhere).
+ */
+async function postgresCpuMs(dataSource: DataSource): Promise<Map<number, number> | null> {
+  const backends: { pid: number }[] = await dataSource.query(
+    `SELECT pid FROM pg_stat_activity WHERE datname = current_database()`,
+  );
+  const cpuMs = new Map<number, number>();
+  for (const { pid } of backends) {
+    let stat: string;
+    try {
+      stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      return null;
+    }
+    // Fields after the parenthesised command name: utime and stime are the 12th and 13th.
+    const fields = stat.split(') ')[1]?.split(' ') ?? [];
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    if (!Number.isFinite(ticks)) return null;
+    cpuMs.set(pid, (ticks * 1000) / PROC_TICKS_PER_SECOND);
+  }
+  return cpuMs;
+}
+
+/** CPU spent between two readings by the backends alive at the second (a new one: all of its time). */
+function postgresCpuBetween(before: Map<number, number> | null, after: Map<number, number> | null): number | null {
+  if (before === null || after === null) return null;
+  let total = 0;
+  for (const [pid, cpuMs] of after) total += cpuMs - (before.get(pid) ?? 0);
+  return total;
+}
+
+function nodeCpuMs(): number {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1000;
 }
 
 /** Submits `trades` in atomic batches of `batchSize`, `lanes` submissions in flight at a time. */
@@ -128,6 +176,8 @@ async function measure(
   lanes = 1,
 ): Promise<Measurement> {
   const postingsBefore = await postingCount(market.dataSource);
+  const postgresCpuBefore = await postgresCpuMs(market.dataSource);
+  const nodeCpuBefore = nodeCpuMs();
   const start = performance.now();
   let next = 0;
   let novated = 0;
@@ -147,8 +197,17 @@ async function measure(
     }),
   );
   const seconds = (performance.now() - start) / 1000;
+  const nodeCpu = nodeCpuMs() - nodeCpuBefore;
+  const postgresCpuAfter = await postgresCpuMs(market.dataSource);
   if (novated !== trades.length) throw new Error(`${name}: novated ${novated} of ${trades.length}`);
-  return { name, trades: trades.length, seconds, postings: (await postingCount(market.dataSource)) - postingsBefore };
+  return {
+    name,
+    trades: trades.length,
+    seconds,
+    postings: (await postingCount(market.dataSource)) - postingsBefore,
+    nodeCpuMs: nodeCpu,
+    postgresCpuMs: postgresCpuBetween(postgresCpuBefore, postgresCpuAfter),
+  };
 }
 
 async function main(): Promise<void> {
@@ -211,7 +270,17 @@ async function main(): Promise<void> {
         `${cores} cores shared by Node and PostgreSQL; batched = atomic batches of ${BATCH_SIZE}, ` +
         `max = ${TRADES_PER_BATCH_MAX}, unbatched = 1 trade per call, x2 = 2 batches in flight`,
     );
-    const header = ['scenario'.padEnd(25), 'trades', 'seconds', 'trades/s', 'trades/s/core', 'postings', 'postings/s'];
+    const header = [
+      'scenario'.padEnd(25),
+      'trades',
+      'seconds',
+      'trades/s',
+      'trades/s/core',
+      'postings',
+      'postings/s',
+      'node CPU µs/trade',
+      'PostgreSQL CPU µs/trade',
+    ];
     console.log(header.join(' | '));
     for (const result of results) {
       const perSecond = result.trades / result.seconds;
@@ -228,6 +297,13 @@ async function main(): Promise<void> {
           Math.round(result.postings / result.seconds)
             .toLocaleString('en-US')
             .padStart(10),
+          Math.round((result.nodeCpuMs * 1000) / result.trades)
+            .toLocaleString('en-US')
+            .padStart(17),
+          (result.postgresCpuMs === null
+            ? 'n/a'
+            : Math.round((result.postgresCpuMs * 1000) / result.trades).toLocaleString('en-US')
+          ).padStart(23),
         ].join(' | '),
       );
     }

@@ -21,6 +21,7 @@ import { ParameterPhaseIn1795800000000 } from './migrations/1795800000000-Parame
 import { ReadModelNotifications1795780000000 } from './migrations/1795780000000-ReadModelNotifications.js';
 import { TickToEnqueue1795810000000 } from './migrations/1795810000000-TickToEnqueue.js';
 import { NovationThroughput1795790000000 } from './migrations/1795790000000-NovationThroughput.js';
+import { NovationWritePath1795820000000 } from './migrations/1795820000000-NovationWritePath.js';
 import { StatementIndex1795770000000 } from './migrations/1795770000000-StatementIndex.js';
 import { AdminReferenceData1795750000000 } from './migrations/1795750000000-AdminReferenceData.js';
 import { OutboxEventEntity } from './outbox/outbox-event.entity.js';
@@ -71,6 +72,7 @@ export const migrations = [
   ParameterPhaseIn1795800000000,
   TickToEnqueue1795810000000,
   NovationThroughput1795790000000,
+  NovationWritePath1795820000000,
 ] as const;
 
 /** The one DataSource configuration of Novation: no synchronize, migrations in one transaction each. */

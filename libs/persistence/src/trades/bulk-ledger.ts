@@ -2,7 +2,7 @@ import { Decimal } from '@novation/money';
 import type { EntityManager } from 'typeorm';
 import { LedgerError, assertBalanced, hashEntry } from '../ledger.js';
 import type { JournalEntryDraft, PostedEntry } from '../ledger.js';
-import { present, runQuery } from './sql.js';
+import { arrayParameter, present, runQuery } from './sql.js';
 
 /** Most entries in one bulk call: bounds the arrays bound as query parameters. */
 export const JOURNAL_ENTRIES_PER_CALL_MAX = 5_000;
@@ -48,10 +48,10 @@ export async function postJournalEntries(
      SELECT * FROM unnest($1::varchar[], $2::char(64)[], $3::varchar[], $4::text[])
      ON CONFLICT (idempotency_key) DO NOTHING RETURNING id::text AS id, idempotency_key`,
     [
-      firsts.map((first) => first.draft.idempotencyKey),
-      firsts.map((first) => first.hash),
-      firsts.map((first) => first.draft.kind),
-      firsts.map((first) => first.draft.description),
+      arrayParameter(firsts.map((first) => first.draft.idempotencyKey)),
+      arrayParameter(firsts.map((first) => first.hash)),
+      arrayParameter(firsts.map((first) => first.draft.kind)),
+      arrayParameter(firsts.map((first) => first.draft.description)),
     ],
   );
   const createdIdByKey = new Map(inserted.records.map((row) => [row.idempotency_key, row.id]));
@@ -99,7 +99,12 @@ export async function postJournalEntries(
       manager,
       `INSERT INTO posting (journal_entry_id, account_id, asset, amount)
        SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::varchar[], $4::numeric[])`,
-      [postingColumns.entryIds, postingColumns.accountIds, postingColumns.assets, postingColumns.amounts],
+      [
+        arrayParameter(postingColumns.entryIds),
+        arrayParameter(postingColumns.accountIds),
+        arrayParameter(postingColumns.assets),
+        arrayParameter(postingColumns.amounts),
+      ],
     );
   }
   return results;
@@ -115,7 +120,8 @@ function compareText(a: string, b: string): number {
   return a < b ? -1 : 1;
 }
 
-function amountText(amount: Decimal): string {
+/** An amount as numeric(38,18) text; refused (LedgerError) rather than rounded by PostgreSQL. */
+export function amountText(amount: Decimal): string {
   if (!amount.isFinite() || amount.abs().gte(AMOUNT_MAGNITUDE_LIMIT) || amount.decimalPlaces() > AMOUNT_SCALE_MAX) {
     throw new LedgerError('UNBALANCED_ENTRY', `posting amount ${amount.toString()} does not fit numeric(38,18)`);
   }

@@ -134,6 +134,67 @@ describe('referential integrity of the novation tables (statement-level checks)'
     expect(position?.last_trade_id).toBe(tradeId);
   });
 
+  // Migration 1795820000000 probes, for an UPDATE, only the keys its new rows bring (a key the old rows
+  // held was checked when written and cannot have been deleted since): a new dangling key is still refused.
+  it('checks the keys an update brings, and lets one through that only moves keys the rows already held', async () => {
+    await rejectsWithForeignKeyViolation(
+      `UPDATE trade SET seller_account_id = $2 WHERE id = $1`,
+      [tradeId, MISSING_UUID],
+      /trade\.seller_account_id = 00000000-0000-4000-8000-000000000000 references no account row/,
+    );
+    await rejectsWithForeignKeyViolation(
+      `UPDATE position SET account_id = $2 WHERE account_id = $1 AND instrument_id = $3`,
+      [accountId, MISSING_UUID, instrumentId],
+      /position\.account_id = 00000000-0000-4000-8000-000000000000 references no account row/,
+    );
+    // Buyer and seller swapped: both keys were held by the old row, so nothing is probed, and both exist.
+    const runner = dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.startTransaction();
+      await runner.query(
+        `UPDATE trade SET buyer_account_id = seller_account_id, seller_account_id = buyer_account_id WHERE id = $1`,
+        [tradeId],
+      );
+      const swapped: { buyer_account_id: string; seller_account_id: string }[] = await runner.query(
+        `SELECT buyer_account_id::text, seller_account_id::text FROM trade WHERE id = $1`,
+        [tradeId],
+      );
+      expect(swapped).toEqual([{ buyer_account_id: otherAccountId, seller_account_id: accountId }]);
+    } finally {
+      await runner.rollbackTransaction();
+      await runner.release();
+    }
+  });
+
+  // The balance check sums a statement's own postings (1795820000000): the entry's earlier postings were
+  // balanced when inserted, so an entry balances exactly when each statement's share of it does.
+  it('refuses a statement whose postings unbalance an existing entry, and accepts a balanced addition', async () => {
+    const [entry]: { id: string }[] = await dataSource.query(
+      `INSERT INTO journal_entry (idempotency_key, payload_hash, kind, description)
+       VALUES ('ref:balance', repeat('0', 64), 'raw', 'balance check') RETURNING id::text`,
+    );
+    const post = (amounts: string[]) =>
+      dataSource.query(
+        `INSERT INTO posting (journal_entry_id, account_id, asset, amount)
+         SELECT $1::bigint, $2::uuid, 'USDC', amount FROM unnest($3::numeric[]) AS amount`,
+        [entry?.id, accountId, amounts],
+      );
+    await post(['5', '-5']);
+    await expect(post(['2'])).rejects.toMatchObject({
+      driverError: expect.objectContaining({
+        code: '23514',
+        message: expect.stringMatching(/does not balance in USDC: sum 2/),
+      }),
+    });
+    await post(['2', '-1.5', '-0.5']);
+    const [sums]: { postings: number; total: string }[] = await dataSource.query(
+      `SELECT count(*)::int AS postings, sum(amount)::text AS total FROM posting WHERE journal_entry_id = $1`,
+      [entry?.id],
+    );
+    expect(sums).toEqual({ postings: 5, total: '0.000000000000000000' });
+  });
+
   it('never deletes, re-keys or truncates a referenced table', async () => {
     await rejectsWithForeignKeyViolation(
       `DELETE FROM account WHERE id = $1`,

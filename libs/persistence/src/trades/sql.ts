@@ -25,3 +25,27 @@ export function present<T>(value: T | null | undefined, what: string): T {
   if (value === null || value === undefined) throw new Error(`internal: ${what} is missing`);
   return value;
 }
+
+/** Elements that PostgreSQL's array input reads as written: uuids, decimal and integer text, codes, keys. */
+const PLAIN_ELEMENT = /^[0-9A-Za-z._:-]+$/;
+
+/**
+ * A one-dimensional array parameter as PostgreSQL array text (`{a,b,NULL}`) when every element is plain,
+ * else the array itself for the driver to quote. The driver quotes and escapes every element of every
+ * array (two regular-expression passes each); for the uuid, amount and id columns of a batch, ~10,000
+ * elements, joining is several times cheaper. `NULL` unquoted is SQL null, so the word itself is never
+ * written plain.
+ */
+export function arrayParameter(values: readonly (string | null)[]): string | readonly (string | null)[] {
+  let text = '{';
+  for (let index = 0; index < values.length; index += 1) {
+    const value = values[index];
+    if (value === null || value === undefined) {
+      text += index === 0 ? 'NULL' : ',NULL';
+      continue;
+    }
+    if (!PLAIN_ELEMENT.test(value) || (value.length === 4 && value.toLowerCase() === 'null')) return values;
+    text += index === 0 ? value : `,${value}`;
+  }
+  return `${text}}`;
+}

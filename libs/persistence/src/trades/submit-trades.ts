@@ -5,6 +5,8 @@ import { Decimal } from '@novation/money';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { AccountMarginState } from '../entities/membership.entity.js';
 import { LedgerError } from '../ledger.js';
+import { BatchWriteConflict, writeNovatedBatch } from './batch-write.js';
+import type { NovatedPositionRow, NovatedTradeRow } from './batch-write.js';
 import { postJournalEntries } from './bulk-ledger.js';
 import { TradeRejectedError, TradeSubmissionError } from './errors.js';
 import type { TradeRejection } from './errors.js';
@@ -12,7 +14,7 @@ import { tradePayloadHash } from './payload-hash.js';
 import { UUID_PATTERN, loadBatchReferenceData } from './reference-data.js';
 import type { AccountReference, BatchReferenceData, InstrumentReference } from './reference-data.js';
 import { isRetryableTransactionError } from '../margin/transaction.js';
-import { present, runQuery } from './sql.js';
+import { arrayParameter, present, runQuery } from './sql.js';
 import type { TradeBatchResult, TradeOutcome, TradeSubmission, TradeSubmissionMode } from './types.js';
 
 /** Most trades in one batch: bounds the transaction's size and lock set. */
@@ -40,6 +42,8 @@ interface Candidate {
   readonly instrument: InstrumentReference;
   /** Sides whose account is under a margin call or in liquidation: they may only reduce their position. */
   readonly reduceOnly: { readonly buyer: boolean; readonly seller: boolean };
+  /** The sides' keys in the position states, built once: a batch looks each up several times. */
+  readonly positionKeys: { readonly buyer: string; readonly seller: string };
 }
 
 interface PositionState {
@@ -81,7 +85,10 @@ class ConcurrentTradeInsert extends Error {
  * SHA-256 of its canonical payload), one journal entry (idempotency key `trade:<venueId>:<tradeId>`) and
  * both positions updated by compare-and-swap on their version. Positions of the whole batch are created if
  * missing and locked up front in (account_id, instrument_id) order, so concurrent batches cannot deadlock
- * on them; a serialization failure or deadlock elsewhere reruns the transaction (bounded).
+ * on them; a serialization failure or deadlock elsewhere reruns the transaction (bounded). An atomic
+ * batch writes its entries, postings, trades and positions in one statement (writeNovatedBatch); when one
+ * of its keys turns out to be stored already, the transaction is rolled back and run again with one
+ * statement per table, which tells a duplicate from a reused key entry by entry.
  *
  * A retried trade with the same payload is reported `duplicate` with its original id; another payload
  * under the same venue trade id is rejected (TRADE_ID_REUSED). Batch-level faults throw
@@ -90,13 +97,18 @@ class ConcurrentTradeInsert extends Error {
 export async function submitTrades(dataSource: DataSource, input: TradeSubmission): Promise<TradeBatchResult> {
   const submission = checkSubmission(input);
   const items = submission.trades.map((raw, index) => parseItem(raw, index));
+  let writePath: WritePath = 'one-statement';
   for (let attempt = 1; ; attempt += 1) {
     try {
-      const result = await dataSource.transaction((manager) => runBatch(manager, submission, items));
+      const result = await dataSource.transaction((manager) => runBatch(manager, submission, items, writePath));
       return { ...result, attempts: attempt };
     } catch (error) {
       if (error instanceof BatchAborted) return { ...error.result, attempts: attempt };
-      const retryable = isRetryableTransactionError(error) || error instanceof ConcurrentTradeInsert;
+      if (error instanceof BatchWriteConflict) writePath = 'statement-per-table';
+      const retryable =
+        isRetryableTransactionError(error) ||
+        error instanceof ConcurrentTradeInsert ||
+        error instanceof BatchWriteConflict;
       if (!retryable || attempt >= TRANSACTION_ATTEMPTS_MAX) throw error;
       await sleep(Math.floor(Math.random() * 10 * attempt) + attempt * 5);
     }
@@ -133,10 +145,17 @@ function parseItem(raw: unknown, index: number): ParsedItem {
   }
 }
 
+/**
+ * How an atomic batch's rows are written: one statement for all tables (the fast path), or one per table
+ * with each journal entry's key conflict resolved on its own (after the fast path met a conflict).
+ */
+type WritePath = 'one-statement' | 'statement-per-table';
+
 async function runBatch(
   manager: EntityManager,
   submission: TradeSubmission,
   items: readonly ParsedItem[],
+  writePath: WritePath,
 ): Promise<Omit<TradeBatchResult, 'attempts'>> {
   const outcomes: (TradeOutcome | undefined)[] = items.map(() => undefined);
   const parsed = items.flatMap((item) => (item.trade === null ? [] : [item.trade]));
@@ -193,7 +212,11 @@ async function runBatch(
         buyer: REDUCE_ONLY_STATES.has(reference.accounts.get(trade.buyerAccountId)?.marginState ?? 'healthy'),
         seller: REDUCE_ONLY_STATES.has(reference.accounts.get(trade.sellerAccountId)?.marginState ?? 'healthy'),
       };
-      const candidate = { item, trade, payloadHash, instrument, reduceOnly };
+      const positionKeys = {
+        buyer: positionKey(trade.buyerAccountId, trade.instrumentId),
+        seller: positionKey(trade.sellerAccountId, trade.instrumentId),
+      };
+      const candidate = { item, trade, payloadHash, instrument, reduceOnly, positionKeys };
       candidates.push(candidate);
       candidateByTradeId.set(trade.tradeId, candidate);
     } catch (error) {
@@ -210,7 +233,13 @@ async function runBatch(
   if (candidates.length > 0) {
     const { states, created } = await lockPositions(manager, candidates);
     if (submission.mode === 'atomic') {
-      await novateAtomically(manager, submission.venueId, candidates, states, reference.houseAccounts, outcomes);
+      await novateAtomically(
+        manager,
+        submission.venueId,
+        candidates,
+        { states, house: reference.houseAccounts, writePath },
+        outcomes,
+      );
       abortIfAtomic();
     } else {
       await novateTradeByTrade(manager, submission.venueId, candidates, states, reference.houseAccounts, outcomes);
@@ -306,8 +335,8 @@ async function lockPositions(
   const sorted = [...pairs.values()].sort(
     (a, b) => compareText(a.accountId, b.accountId) || compareText(a.instrumentId, b.instrumentId),
   );
-  const accountIds = sorted.map((pair) => pair.accountId);
-  const instrumentIds = sorted.map((pair) => pair.instrumentId);
+  const accountIds = arrayParameter(sorted.map((pair) => pair.accountId));
+  const instrumentIds = arrayParameter(sorted.map((pair) => pair.instrumentId));
   const inserted = await runQuery<{ account_id: string; instrument_id: string }>(
     manager,
     `INSERT INTO position (account_id, instrument_id)
@@ -379,17 +408,17 @@ async function assertNotStoredMeanwhile(
   if (stored.records.length > 0) throw new ConcurrentTradeInsert();
 }
 
-function stateOf(states: Map<string, PositionState>, accountId: string, instrumentId: string): PositionState {
-  const state = states.get(positionKey(accountId, instrumentId));
-  if (state === undefined) throw new Error(`position ${accountId}/${instrumentId} was not locked`);
+function stateOf(states: Map<string, PositionState>, key: string): PositionState {
+  const state = states.get(key);
+  if (state === undefined) throw new Error(`position ${key} was not locked`);
   return state;
 }
 
 /** noviateTrade on the locked state; the new positions as they will be stored (entry price to 18 places). */
 function novate(candidate: Candidate, states: Map<string, PositionState>, house: NovationHouseAccounts): Novated {
-  const { trade, instrument } = candidate;
-  const buyerState = stateOf(states, trade.buyerAccountId, trade.instrumentId);
-  const sellerState = stateOf(states, trade.sellerAccountId, trade.instrumentId);
+  const { trade, instrument, positionKeys } = candidate;
+  const buyerState = stateOf(states, positionKeys.buyer);
+  const sellerState = stateOf(states, positionKeys.seller);
   const result = noviateTrade(
     trade,
     buyerState.position,
@@ -443,38 +472,56 @@ function storablePosition(position: ClearingPosition): ClearingPosition {
 }
 
 function applyNovated(states: Map<string, PositionState>, novated: Novated, tradeId: string): void {
-  const { trade } = novated.candidate;
-  for (const [accountId, position] of [
-    [trade.buyerAccountId, novated.buyer],
-    [trade.sellerAccountId, novated.seller],
+  const { positionKeys } = novated.candidate;
+  for (const [key, position] of [
+    [positionKeys.buyer, novated.buyer],
+    [positionKeys.seller, novated.seller],
   ] as const) {
-    const state = stateOf(states, accountId, trade.instrumentId);
+    const state = stateOf(states, key);
     state.position = position;
     state.lastTradeId = tradeId;
     state.touched = true;
   }
 }
 
-/** The fast path: every statement multi-row, a fixed number of round trips per batch. */
+/** The atomic path: every statement multi-row, a fixed number of round trips per batch. */
 async function novateAtomically(
   manager: EntityManager,
   venueId: string,
   candidates: readonly Candidate[],
-  states: Map<string, PositionState>,
-  house: NovationHouseAccounts,
+  context: { states: Map<string, PositionState>; house: NovationHouseAccounts; writePath: WritePath },
   outcomes: (TradeOutcome | undefined)[],
 ): Promise<void> {
+  const { states, house } = context;
   const novatedTrades: Novated[] = [];
   const working = cloneStates(states);
+  /** Per touched position, the venue trade id of the batch's last trade on it. */
+  const lastTradeOf = new Map<PositionState, string>();
   for (const candidate of candidates) {
     try {
       const novated = novate(candidate, working, house);
       applyNovated(working, novated, '');
+      for (const key of [candidate.positionKeys.buyer, candidate.positionKeys.seller]) {
+        lastTradeOf.set(stateOf(working, key), candidate.trade.tradeId);
+      }
       novatedTrades.push(novated);
     } catch (error) {
       outcomes[candidate.item.index] = rejected(candidate.item, toRejection(error));
       return;
     }
+  }
+  if (context.writePath === 'one-statement') {
+    const tradeIds = await writeNovatedBatch(
+      manager,
+      venueId,
+      novatedTrades.map(tradeRow),
+      [...lastTradeOf].map(([state, lastVenueTradeId]) => positionRow(state, lastVenueTradeId)),
+    );
+    for (const { candidate } of novatedTrades) {
+      const tradeId = present(tradeIds.get(candidate.trade.tradeId), 'trade id');
+      outcomes[candidate.item.index] = { venueTradeId: candidate.item.venueTradeId, status: 'novated', tradeId };
+    }
+    return;
   }
   const withEntries = novatedTrades.filter((novated) => novated.journalEntry !== null);
   const posted = await postJournalEntries(
@@ -546,9 +593,8 @@ async function novateTradeByTrade(
       }
       const tradeIds = await insertTrades(manager, venueId, [{ candidate, journalEntryId }]);
       const tradeId = present(tradeIds.get(candidate.trade.tradeId), 'trade id');
-      const { trade } = candidate;
-      const buyer = stateOf(states, trade.buyerAccountId, trade.instrumentId);
-      const seller = stateOf(states, trade.sellerAccountId, trade.instrumentId);
+      const buyer = stateOf(states, candidate.positionKeys.buyer);
+      const seller = stateOf(states, candidate.positionKeys.seller);
       await writePositions(manager, [
         { ...buyer, position: novated.buyer, lastTradeId: tradeId, lockedVersion: buyer.version },
         { ...seller, position: novated.seller, lastTradeId: tradeId, lockedVersion: seller.version },
@@ -567,6 +613,36 @@ async function novateTradeByTrade(
   }
 }
 
+function tradeRow({ candidate, journalEntry }: Novated): NovatedTradeRow {
+  const { trade, payloadHash } = candidate;
+  return {
+    venueTradeId: trade.tradeId,
+    instrumentId: trade.instrumentId,
+    buyerAccountId: trade.buyerAccountId,
+    sellerAccountId: trade.sellerAccountId,
+    quantity: decimalText(trade.quantity),
+    price: decimalText(trade.price),
+    buyerFee: decimalText(trade.buyerFee),
+    sellerFee: decimalText(trade.sellerFee),
+    executedAtEpochMs: trade.executedAtEpochMs,
+    payloadHash,
+    journalEntry,
+  };
+}
+
+function positionRow(state: PositionState, lastVenueTradeId: string): NovatedPositionRow {
+  const { position } = state;
+  return {
+    accountId: state.accountId,
+    instrumentId: state.instrumentId,
+    quantity: decimalText(position.quantity),
+    averageEntryPrice: position.averageEntryPrice === null ? null : decimalText(position.averageEntryPrice),
+    realisedPnl: decimalText(position.realisedPnl),
+    lastVenueTradeId,
+    expectedVersion: state.lockedVersion.toString(),
+  };
+}
+
 /**
  * Inserts trade rows in one statement (sorted by venue trade id); returns their ids by venue trade id.
  * A row that conflicts was stored by a concurrent batch after this one looked: the batch is run again.
@@ -577,8 +653,8 @@ async function insertTrades(
   rows: readonly { candidate: Candidate; journalEntryId: string | null }[],
 ): Promise<Map<string, string>> {
   const sorted = [...rows].sort((a, b) => compareText(a.candidate.trade.tradeId, b.candidate.trade.tradeId));
-  const column = <T>(pick: (row: { candidate: Candidate; journalEntryId: string | null }) => T): T[] =>
-    sorted.map(pick);
+  const column = (pick: (row: { candidate: Candidate; journalEntryId: string | null }) => string | null) =>
+    arrayParameter(sorted.map(pick));
   const inserted = await runQuery<{ id: string; venue_trade_id: string }>(
     manager,
     `INSERT INTO trade (venue_id, venue_trade_id, instrument_id, buyer_account_id, seller_account_id, quantity, price,
@@ -626,15 +702,17 @@ async function writePositions(manager: EntityManager, states: readonly PositionS
      WHERE position.account_id = next.account_id AND position.instrument_id = next.instrument_id
        AND position.version = next.expected_version`,
     [
-      states.map((state) => state.accountId),
-      states.map((state) => state.instrumentId),
-      states.map((state) => decimalText(state.position.quantity)),
-      states.map((state) =>
-        state.position.averageEntryPrice === null ? null : decimalText(state.position.averageEntryPrice),
+      arrayParameter(states.map((state) => state.accountId)),
+      arrayParameter(states.map((state) => state.instrumentId)),
+      arrayParameter(states.map((state) => decimalText(state.position.quantity))),
+      arrayParameter(
+        states.map((state) =>
+          state.position.averageEntryPrice === null ? null : decimalText(state.position.averageEntryPrice),
+        ),
       ),
-      states.map((state) => decimalText(state.position.realisedPnl)),
-      states.map((state) => state.lastTradeId),
-      states.map((state) => state.lockedVersion.toString()),
+      arrayParameter(states.map((state) => decimalText(state.position.realisedPnl))),
+      arrayParameter(states.map((state) => state.lastTradeId)),
+      arrayParameter(states.map((state) => state.lockedVersion.toString())),
     ],
   );
   if (updated.affected !== states.length) {
