@@ -131,10 +131,7 @@ async function main(): Promise<void> {
       ['CCP capital paid', outcome.totals.ccpCapitalPaid],
       ['default fund paid', outcome.totals.defaultFundPaid],
       ['ADL recovered', outcome.totals.adlRecovered],
-      [
-        'accounts left liquidating (BTC not converted: index older than the conversion bound)',
-        String(outcome.accountsLeftLiquidating),
-      ],
+      ['accounts left liquidating (for an operator)', String(outcome.accountsLeftLiquidating)],
       ['exactly-once problems', outcome.problems.length === 0 ? 'none' : outcome.problems.slice(0, 5).join('; ')],
       [
         'auditor',
