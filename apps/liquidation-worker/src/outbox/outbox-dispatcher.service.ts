@@ -18,6 +18,8 @@ import {
 import {
   dispatchPendingOutboxEvents,
   listStaleEnqueuedOutboxEvents,
+  markOutboxEventsEnqueued,
+  outboxEventsOfNotification,
   requeueOutboxEvent,
   type ClaimedOutboxEvent,
   type OutboxRejection,
@@ -31,10 +33,10 @@ import { MARGIN_PIPELINE_OPTIONS, type MarginPipelineOptions } from './margin-pi
 import { PeriodicTask } from './periodic-task.js';
 
 /**
- * Longest wait for Redis to accept a dispatch. The claimed rows stay locked meanwhile, and the workers'
- * connection retries forever (maxRetriesPerRequest null), so without this bound a Redis outage would pin
- * the transaction. On timeout the transaction rolls back; if the add lands later anyway, the next dispatch
- * of the still-pending events is deduplicated by job id.
+ * Longest wait for Redis to accept a dispatch. The workers' connection retries forever
+ * (maxRetriesPerRequest null), so without this bound a Redis outage would pin the dispatch task. On
+ * timeout the claimed events go back to pending; if the add lands later anyway, the next dispatch of them
+ * is deduplicated by job id.
  */
 export const ENQUEUE_TIMEOUT_MS = 5_000;
 
@@ -45,11 +47,14 @@ export interface ReconcileOutcome {
 }
 
 /**
- * Moves outbox events to BullMQ. The dispatcher claims pending events and adds one job each: a margin
- * check on the margin queue with the job id `outbox-<event id>`, a liquidation on the liquidation queue
- * with the job id `liq-<account>-<liquidation>` (it names the breach): a dispatch repeated after a crash (job added, commit lost) is dropped by BullMQ.
- * The reconciler re-dispatches events whose job is no longer in Redis (flush, failover) or gave up, so a
- * recorded decision is never lost to Redis.
+ * Moves outbox events to BullMQ. Woken by the NOTIFY of the commit that recorded them, the dispatcher adds
+ * the events the notification carries straight away (onWakeUp); otherwise, and at every poll, it claims
+ * pending events in one statement. Either way one addBulk per queue and one job per event: a margin check
+ * on the margin queue with the job id `outbox-<event id>`, a liquidation on the liquidation queue with the
+ * job id `liq-<account>-<liquidation>` (it names the breach), so a repeated dispatch (an add that landed
+ * after its timeout, a second worker woken by the same commit, a re-dispatch by the reconciler) is dropped
+ * by BullMQ. The reconciler re-dispatches events whose job is not in Redis (a dispatcher that died between
+ * claim and add, a flush, a failover) or gave up, so a recorded decision is never lost.
  */
 @Injectable()
 export class OutboxDispatcher implements OnApplicationBootstrap, OnModuleDestroy {
@@ -57,6 +62,8 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnModuleDestroy
   private readonly dispatchTask: PeriodicTask;
   private readonly reconcileTask: PeriodicTask;
   private readonly wakeUps: PostgresListener | null;
+  /** Dispatches of events taken from their wake-up, still running: awaited on shutdown. */
+  private readonly notifiedDispatches = new Set<Promise<void>>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -83,7 +90,7 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnModuleDestroy
         ? new PostgresListener(
             { url: config.database.url, channel: 'outbox_event', applicationName: 'novation-outbox-wake-up' },
             {
-              onNotification: () => this.dispatchTask.runSoon(),
+              onNotification: (payload) => this.onWakeUp(payload),
               // Events recorded while the connection was down announced nothing: look now.
               onListening: () => this.dispatchTask.runSoon(),
               onLost: (reason) => this.logger.warn(`outbox wake-ups lost (${reason}); polling meanwhile`),
@@ -108,7 +115,41 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnModuleDestroy
   /** Stops the wake-ups and timers and waits for a run in progress, before BullMQ and the database close. */
   async onModuleDestroy(): Promise<void> {
     await this.wakeUps?.stop();
-    await Promise.all([this.dispatchTask.stop(), this.reconcileTask.stop()]);
+    await Promise.all([this.dispatchTask.stop(), this.reconcileTask.stop(), ...this.notifiedDispatches]);
+  }
+
+  /**
+   * A commit recorded outbox events. When the notification carries them (migration
+   * 1795830000000-OutboxEventsInWakeUp), their jobs are added at once, without reading them back, and the
+   * events are marked enqueued afterwards: the tick-to-enqueue path. Otherwise (too many to carry) the
+   * pending events are claimed. Every worker hears the notification and adds the same jobs: BullMQ keeps
+   * the first of each job id and drops the others, at the cost of one script run each.
+   */
+  private onWakeUp(payload: string): void {
+    const events = outboxEventsOfNotification(payload);
+    if (events === null) {
+      this.dispatchTask.runSoon();
+      return;
+    }
+    const dispatch: Promise<void> = this.dispatchNotified(events)
+      .catch((error: unknown) => {
+        // The events are still pending: the claim takes them now, and again at every poll until it works.
+        const reason = error instanceof Error ? error.message : String(error);
+        this.logger.warn(`outbox events not dispatched from their wake-up (${reason}); claiming them`);
+        this.dispatchTask.runSoon();
+      })
+      .finally(() => this.notifiedDispatches.delete(dispatch));
+    this.notifiedDispatches.add(dispatch);
+  }
+
+  /** Adds the jobs of events announced by their wake-up, then marks the events enqueued. */
+  private async dispatchNotified(events: readonly ClaimedOutboxEvent[]): Promise<void> {
+    const rejections = await this.enqueue(events);
+    // A rejected event is left pending for the claim, which marks it failed with its reason.
+    if (rejections.length > 0) this.dispatchTask.runSoon();
+    const rejected = new Set(rejections.map((rejection) => rejection.id));
+    const added = events.filter((event) => !rejected.has(event.id)).map((event) => event.id);
+    await markOutboxEventsEnqueued(this.dataSource, added, Date.now());
   }
 
   /** One dispatch: claims up to dispatchBatchSize pending events and enqueues them. Returns how many. */

@@ -67,5 +67,34 @@ describe('the outbox dispatcher wakes on PostgreSQL NOTIFY', () => {
       status = await statusOf(recorded.id);
     }
     expect(['enqueued', 'done']).toContain(status);
+    // Added straight from the notification and marked once: one dispatch.
+    const [row] = (await dataSource.query(`SELECT attempts FROM outbox_event WHERE id = $1`, [recorded.id])) as {
+      attempts: number;
+    }[];
+    expect(row?.attempts).toBe(1);
+  });
+
+  it('claims the events of a wake-up too large to carry them, at once too', async () => {
+    // 41 events in one statement: the notification is the wake-up alone, and the dispatcher claims them.
+    const ids = (
+      (await dataSource.query(
+        `INSERT INTO outbox_event (kind, dedupe_key, payload)
+         SELECT 'margin-check', 'wake-up-many-' || n, jsonb_build_object('accountIds', jsonb_build_array($1::text),
+                                                                         'nowEpochMs', $2::bigint)
+           FROM generate_series(1, 41) AS n RETURNING id::text AS id`,
+        [market.btcAccounts[0], Date.now()],
+      )) as { id: string }[]
+    ).map((row) => row.id);
+    const deadline = Date.now() + WAIT_MS;
+    let pending = ids.length;
+    while (pending > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const [row] = (await dataSource.query(
+        `SELECT count(*)::int AS pending FROM outbox_event WHERE id = ANY($1::bigint[]) AND status = 'pending'`,
+        [ids],
+      )) as { pending: number }[];
+      pending = row?.pending ?? 0;
+    }
+    expect(pending).toBe(0);
   });
 });

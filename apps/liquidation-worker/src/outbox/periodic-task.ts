@@ -8,6 +8,7 @@ import type { Logger } from '@nestjs/common';
  */
 export class PeriodicTask {
   private timer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
   private running: Promise<void> | undefined;
   private stopped = true;
   private wokenDuringRun = false;
@@ -27,8 +28,7 @@ export class PeriodicTask {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.cancelScheduled();
     await this.running;
   }
 
@@ -43,15 +43,35 @@ export class PeriodicTask {
 
   private schedule(delayMs = this.intervalMs): void {
     if (this.stopped) return;
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.cancelScheduled();
+    // A wake-up runs on the next turn of the event loop: setTimeout(0) waits at least 1 ms, a tenth of
+    // the tick-to-enqueue budget.
+    if (delayMs === 0) {
+      this.immediate = setImmediate(() => {
+        this.immediate = undefined;
+        this.runNow();
+      });
+      return;
+    }
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.wokenDuringRun = false;
-      this.running = this.runOnce().finally(() => {
-        this.running = undefined;
-        this.schedule(this.wokenDuringRun ? 0 : this.intervalMs);
-      });
+      this.runNow();
     }, delayMs);
+  }
+
+  private runNow(): void {
+    this.wokenDuringRun = false;
+    this.running = this.runOnce().finally(() => {
+      this.running = undefined;
+      this.schedule(this.wokenDuringRun ? 0 : this.intervalMs);
+    });
+  }
+
+  private cancelScheduled(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.immediate !== undefined) clearImmediate(this.immediate);
+    this.timer = undefined;
+    this.immediate = undefined;
   }
 
   private async runOnce(): Promise<void> {

@@ -1,6 +1,7 @@
 import { Decimal, DecimalParseError, parseDecimal } from '@novation/money';
-import type { DataSource, EntityManager } from 'typeorm';
-import { IndexPriceEntity, MarkPriceEntity } from '../entities/market-data.entity.js';
+import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
+import { moneyTransformer } from '../decimal.transformer.js';
+import { queryPrepared, type PreparedStatement } from './prepared-statement.js';
 import type { InstrumentKind, InstrumentStatus } from '../entities/reference-data.entity.js';
 import { MarketDataError } from './market-data-error.js';
 import type { MarketDataItemError, MarketDataItemErrorCode } from './market-data-error.js';
@@ -169,15 +170,15 @@ export async function publishMarketData(
       ...underlyings.map((underlying) => `index_price:${underlying}`),
       ...instrumentIds.map((id) => `mark_price:${id}`),
     ]);
-    const instruments = await loadInstruments(manager, instrumentIds);
-    const knownUnderlyings = await loadKnownUnderlyings(manager, underlyings);
-    const latest = await latestMarketData(manager, { instrumentIds, underlyings });
-    const indexReferences = new Map<string, Reference>();
-    for (const [key, value] of latest.indexPrices) indexReferences.set(key, toReference(value));
-    const markReferences = new Map<string, Reference>();
-    for (const [key, value] of latest.marks) markReferences.set(key, toReference(value));
+    // After the locks, in a statement of its own: READ COMMITTED takes a fresh snapshot per statement, so
+    // this one sees every value a publisher that held the locks before us committed.
+    const { instruments, knownUnderlyings, indexReferences, markReferences } = await loadPublishState(
+      manager,
+      instrumentIds,
+      underlyings,
+    );
 
-    const indexRows: Partial<IndexPriceEntity>[] = [];
+    const indexRows: AcceptedIndexPrice[] = [];
     const indexResults = indexInputs.map((item, index) =>
       judge(() => {
         const field = `indexPrices[${index}]`;
@@ -188,16 +189,11 @@ export async function publishMarketData(
         }
         checkAgainstReference(indexReferences.get(item.underlying), price, observedAtEpochMs, band, field);
         indexReferences.set(item.underlying, { price, observedAtEpochMs });
-        indexRows.push({
-          underlying: item.underlying,
-          price,
-          observedAt: new Date(observedAtEpochMs),
-          source: input.source,
-        });
+        indexRows.push({ underlying: item.underlying, price, observedAtEpochMs });
       }),
     );
 
-    const markRows: Partial<MarkPriceEntity>[] = [];
+    const markRows: AcceptedMarkPrice[] = [];
     const markResults = markInputs.map((item, index) =>
       judge(() => {
         const field = `markPrices[${index}]`;
@@ -217,28 +213,21 @@ export async function publishMarketData(
         const impliedVolatility = checkImpliedVolatility(item.impliedVolatility, instrument.kind, field);
         checkAgainstReference(markReferences.get(instrumentId), price, observedAtEpochMs, band, field);
         markReferences.set(instrumentId, { price, observedAtEpochMs });
-        markRows.push({
-          instrumentId,
-          price,
-          impliedVolatility,
-          observedAt: new Date(observedAtEpochMs),
-          source: input.source,
-        });
+        markRows.push({ instrumentId, price, impliedVolatility, observedAtEpochMs });
       }),
     );
 
-    if (indexRows.length > 0) await manager.insert(IndexPriceEntity, indexRows);
-    if (markRows.length > 0) await manager.insert(MarkPriceEntity, markRows);
+    await insertAccepted(manager, input.source, indexRows, markRows);
     const acceptedCount = indexRows.length + markRows.length;
     if (acceptedCount > 0 && options.onAccepted !== undefined) {
-      const acceptedUnderlyings = new Set(indexRows.map((row) => row.underlying ?? ''));
+      const acceptedUnderlyings = new Set(indexRows.map((row) => row.underlying));
       for (const row of markRows) {
-        const underlying = instruments.get(row.instrumentId ?? '')?.underlying;
+        const underlying = instruments.get(row.instrumentId)?.underlying;
         if (underlying !== undefined) acceptedUnderlyings.add(underlying);
       }
-      const observedAt = [...indexRows, ...markRows].map((row) => row.observedAt?.getTime() ?? 0);
+      const observedAt = [...indexRows, ...markRows].map((row) => row.observedAtEpochMs);
       await options.onAccepted(manager, {
-        underlyings: [...acceptedUnderlyings].filter((underlying) => underlying !== '').sort(),
+        underlyings: [...acceptedUnderlyings].sort(),
         observedAtMaxEpochMs: Math.max(...observedAt),
       });
     }
@@ -348,34 +337,156 @@ function assertBatch(input: MarketDataBatch, policy: MarketDataPolicy): Decimal 
 /** Transaction-scoped advisory locks, one per key, taken in one fixed order so publishers cannot deadlock. */
 async function lockKeys(manager: EntityManager, keys: readonly string[]): Promise<void> {
   if (keys.length === 0) return;
-  await manager.query(
-    `SELECT pg_advisory_xact_lock(lock_key) FROM (
-       SELECT DISTINCT hashtextextended(key, 0) AS lock_key FROM unnest($1::text[]) AS key ORDER BY lock_key
-     ) ordered`,
-    [[...keys]],
-  );
+  await queryPrepared(transactionRunner(manager), LOCK_KEYS, [[...keys]]);
 }
 
-async function loadInstruments(manager: EntityManager, ids: readonly string[]): Promise<Map<string, InstrumentRow>> {
-  if (ids.length === 0) return new Map();
-  const rows: InstrumentRow[] = await manager.query(
-    `SELECT id, kind, status, venue_id, underlying FROM instrument WHERE id = ANY($1::uuid[])`,
-    [[...ids]],
-  );
-  return new Map(rows.map((row) => [row.id, row]));
+const LOCK_KEYS: PreparedStatement = {
+  name: 'novation_publish_lock_keys',
+  text: `SELECT pg_advisory_xact_lock(lock_key) FROM (
+           SELECT DISTINCT hashtextextended(key, 0) AS lock_key FROM unnest($1::text[]) AS key ORDER BY lock_key
+         ) ordered`,
+};
+
+function transactionRunner(manager: EntityManager): QueryRunner {
+  const queryRunner = manager.queryRunner;
+  if (queryRunner === undefined || !queryRunner.isTransactionActive) {
+    throw new Error('a publish statement must run inside the publishing transaction');
+  }
+  return queryRunner;
 }
 
-async function loadKnownUnderlyings(manager: EntityManager, underlyings: readonly string[]): Promise<Set<string>> {
-  if (underlyings.length === 0) return new Set();
-  const rows: { underlying: string }[] = await manager.query(
-    `SELECT DISTINCT underlying FROM instrument WHERE underlying = ANY($1::varchar[])`,
-    [[...underlyings]],
-  );
-  return new Set(rows.map((row) => row.underlying));
+/** What a publish compares against, read in ONE statement (four before). */
+interface PublishState {
+  readonly instruments: Map<string, InstrumentRow>;
+  readonly knownUnderlyings: Set<string>;
+  readonly indexReferences: Map<string, Reference>;
+  readonly markReferences: Map<string, Reference>;
 }
 
-function toReference(value: { price: Decimal; observedAt: Date }): Reference {
-  return { price: value.price, observedAtEpochMs: value.observedAt.getTime() };
+/**
+ * The instruments named by the marks, which of the index underlyings some instrument has, and the latest
+ * accepted value of every key. The latest value is one LIMIT 1 probe of mark_price_latest or
+ * index_price_latest per key, so its cost does not grow with the price history.
+ */
+async function loadPublishState(
+  manager: EntityManager,
+  instrumentIds: readonly string[],
+  underlyings: readonly string[],
+): Promise<PublishState> {
+  const [row] = await queryPrepared<PublishStateRow>(transactionRunner(manager), PUBLISH_STATE, [
+    [...instrumentIds],
+    [...underlyings],
+  ]);
+  if (row === undefined) throw new Error('the publish state query returned no row');
+  const references = (rows: readonly LatestRow[]) =>
+    new Map(
+      rows.map((latest) => [
+        latest.key,
+        { price: new Decimal(latest.price), observedAtEpochMs: latest.observed_at_ms },
+      ]),
+    );
+  return {
+    instruments: new Map(row.instruments.map((instrument) => [instrument.id, instrument])),
+    knownUnderlyings: new Set(row.known_underlyings),
+    indexReferences: references(row.index_prices),
+    markReferences: references(row.marks),
+  };
+}
+
+interface PublishStateRow {
+  readonly instruments: InstrumentRow[];
+  readonly known_underlyings: string[];
+  readonly marks: LatestRow[];
+  readonly index_prices: LatestRow[];
+}
+
+/** $1 instrument ids of the marks, $2 underlyings of the index prices. */
+const PUBLISH_STATE: PreparedStatement = {
+  name: 'novation_publish_state',
+  text: `
+    SELECT
+      (SELECT coalesce(json_agg(json_build_object('id', id, 'kind', kind, 'status', status, 'venue_id', venue_id,
+                                                  'underlying', underlying)), '[]')
+         FROM instrument WHERE id = ANY($1::uuid[])) AS instruments,
+      (SELECT coalesce(json_agg(DISTINCT underlying), '[]')
+         FROM instrument WHERE underlying = ANY($2::varchar[])) AS known_underlyings,
+      (SELECT coalesce(json_agg(json_build_object('key', key, 'price', latest.price,
+                                                  'observed_at_ms', latest.observed_at_ms)), '[]')
+         FROM unnest($1::uuid[]) AS key
+         CROSS JOIN LATERAL (
+           SELECT price::text AS price, floor(extract(epoch FROM observed_at) * 1000)::bigint AS observed_at_ms
+             FROM mark_price WHERE instrument_id = key ORDER BY observed_at DESC, id DESC LIMIT 1) latest) AS marks,
+      (SELECT coalesce(json_agg(json_build_object('key', key, 'price', latest.price,
+                                                  'observed_at_ms', latest.observed_at_ms)), '[]')
+         FROM unnest($2::varchar[]) AS key
+         CROSS JOIN LATERAL (
+           SELECT price::text AS price, floor(extract(epoch FROM observed_at) * 1000)::bigint AS observed_at_ms
+             FROM index_price WHERE underlying = key ORDER BY observed_at DESC, id DESC LIMIT 1) latest) AS index_prices`,
+};
+
+interface LatestRow {
+  readonly key: string;
+  /** numeric as text: exact. */
+  readonly price: string;
+  readonly observed_at_ms: number;
+}
+
+interface AcceptedIndexPrice {
+  readonly underlying: string;
+  readonly price: Decimal;
+  readonly observedAtEpochMs: number;
+}
+
+interface AcceptedMarkPrice {
+  readonly instrumentId: string;
+  readonly price: Decimal;
+  readonly impliedVolatility: number | null;
+  readonly observedAtEpochMs: number;
+}
+
+/** $1-$3 index prices, $4-$7 mark prices (as columns), $8 source. */
+const INSERT_ACCEPTED: PreparedStatement = {
+  name: 'novation_publish_insert_accepted',
+  text: `
+    WITH index_rows AS (
+           INSERT INTO index_price (underlying, price, observed_at, source)
+           SELECT underlying, price, observed_at, $8::varchar
+             FROM unnest($1::varchar[], $2::numeric[], $3::timestamptz[])
+                  WITH ORDINALITY AS draft (underlying, price, observed_at, ordinality)
+            ORDER BY ordinality
+           RETURNING 1),
+         mark_rows AS (
+           INSERT INTO mark_price (instrument_id, price, implied_volatility, observed_at, source)
+           SELECT instrument_id, price, implied_volatility, observed_at, $8::varchar
+             FROM unnest($4::uuid[], $5::numeric[], $6::float8[], $7::timestamptz[])
+                  WITH ORDINALITY AS draft (instrument_id, price, implied_volatility, observed_at, ordinality)
+            ORDER BY ordinality
+           RETURNING 1)
+    SELECT (SELECT count(*) FROM index_rows) + (SELECT count(*) FROM mark_rows) AS inserted`,
+};
+
+/**
+ * Inserts the accepted index and mark prices in ONE statement (two data-modifying CTEs), in input order.
+ * Prices go through the column transformer, which refuses what numeric(38,18) cannot hold exactly.
+ */
+async function insertAccepted(
+  manager: EntityManager,
+  source: string,
+  indexRows: readonly AcceptedIndexPrice[],
+  markRows: readonly AcceptedMarkPrice[],
+): Promise<void> {
+  if (indexRows.length === 0 && markRows.length === 0) return;
+  const instant = (epochMs: number) => new Date(epochMs).toISOString();
+  await queryPrepared(transactionRunner(manager), INSERT_ACCEPTED, [
+    indexRows.map((row) => row.underlying),
+    indexRows.map((row) => moneyTransformer.to(row.price)),
+    indexRows.map((row) => instant(row.observedAtEpochMs)),
+    markRows.map((row) => row.instrumentId),
+    markRows.map((row) => moneyTransformer.to(row.price)),
+    markRows.map((row) => row.impliedVolatility),
+    markRows.map((row) => instant(row.observedAtEpochMs)),
+    source,
+  ]);
 }
 
 function judge(check: () => void): MarketDataItemResult {

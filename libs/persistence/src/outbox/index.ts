@@ -9,7 +9,9 @@ export {
   dispatchPendingOutboxEvents,
   listStaleEnqueuedOutboxEvents,
   markOutboxEventDone,
+  markOutboxEventsEnqueued,
   markOutboxEventFailed,
+  outboxEventsOfNotification,
   recordOutboxEvent,
   requeueOutboxEvent,
 } from './outbox.js';

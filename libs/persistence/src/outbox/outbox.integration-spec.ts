@@ -1,14 +1,17 @@
 import { createTestDatabase, type TestDatabase } from '@novation/testing';
+import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions, migrateUp } from '../data-source.js';
 import { InstrumentEntity } from '../entities/reference-data.entity.js';
 import { Outbox1795720000000 } from '../migrations/1795720000000-Outbox.js';
+import { OutboxEventsInWakeUp1795830000000 } from '../migrations/1795830000000-OutboxEventsInWakeUp.js';
 import { seedDemoMarket } from '../seed/demo-market.js';
 import type { MarginCheckAccountRange, MarginCheckPayload } from '@novation/jobs';
 import {
   accountsInMarginCheckRange,
   recordMarginChecksForAllAccounts,
   recordMarginChecksForUnderlyings,
+  uuidSliceBounds,
 } from './margin-checks.js';
 import {
   OutboxError,
@@ -17,6 +20,8 @@ import {
   dispatchPendingOutboxEvents,
   listStaleEnqueuedOutboxEvents,
   markOutboxEventDone,
+  markOutboxEventsEnqueued,
+  outboxEventsOfNotification,
   recordOutboxEvent,
   requeueOutboxEvent,
 } from './outbox.js';
@@ -135,6 +140,105 @@ describe('the outbox in PostgreSQL', () => {
       recordMarginChecksForAllAccounts(manager, { triggerId: 'sweep-1', nowEpochMs: NOW }),
     );
     expect(sweep).toMatchObject({ accountCount: 504, createdCount: 2 });
+  });
+
+  it('sizes the slices of a large holding from a sample of its first 1,000 account ids', async () => {
+    // 2,000 more BTC-USD holders, in a second instrument: 501 are counted exactly (fewer than the sample),
+    // the 2,000 estimated from the 1,000th smallest account id (2,000 +/- 63 for one standard deviation).
+    const future = (await dataSource.manager.findOneByOrFail(InstrumentEntity, { symbol: 'BTC-29JAN27' })).id;
+    const [firm] = (await dataSource.query(`SELECT id FROM member_firm WHERE code = 'OUTBOX'`)) as { id: string }[];
+    const holders = (
+      (await dataSource.query(
+        `INSERT INTO account (member_firm_id, code, kind, settlement_asset)
+         SELECT $1, 'sampled-' || n, 'cross', 'USDC' FROM generate_series(1, 2000) AS n RETURNING id`,
+        [firm?.id],
+      )) as { id: string }[]
+    ).map((row) => row.id);
+    await dataSource.query(
+      `INSERT INTO position (account_id, instrument_id, quantity, average_entry_price)
+       SELECT id, $2, 1, 100 FROM unnest($1::uuid[]) AS id`,
+      [holders, future],
+    );
+    try {
+      const trigger = { underlyings: ['BTC-USD'], triggerId: 'sampled', nowEpochMs: NOW };
+      const recorded = await dataSource.transaction((manager) => recordMarginChecksForUnderlyings(manager, trigger));
+      // Five standard deviations either way.
+      expect(recorded.accountCount).toBeGreaterThan(501 + 2000 - 315);
+      expect(recorded.accountCount).toBeLessThan(501 + 2000 + 315);
+      const sliceCount = Math.ceil(recorded.accountCount / 500);
+      expect(recorded.eventIds).toHaveLength(sliceCount);
+      expect(recorded.createdCount).toBe(sliceCount);
+      const ranges = await Promise.all(
+        recorded.eventIds.map(async (id) => (await payloadOf(id)).accountRange as MarginCheckAccountRange),
+      );
+      // The bounds PostgreSQL wrote are exactly those of the stated rule.
+      expect(ranges.map((range) => [range.accountIdFrom, range.accountIdBefore])).toEqual(uuidSliceBounds(sliceCount));
+      const resolved = (
+        await Promise.all(ranges.map((range) => accountsInMarginCheckRange(dataSource.manager, range)))
+      ).flat();
+      expect(resolved).toEqual([...btcAccounts, ...holders].sort());
+    } finally {
+      await dataSource.query(`DELETE FROM position WHERE instrument_id = $1`, [future]);
+    }
+  });
+
+  it('announces the events a statement recorded in its wake-up, or the wake-up alone when they do not fit', async () => {
+    const listener = new pg.Client({ connectionString: database.url });
+    await listener.connect();
+    const notifications: string[] = [];
+    listener.on('notification', (message) => notifications.push(message.payload ?? ''));
+    await listener.query('LISTEN outbox_event');
+    try {
+      const trigger = { underlyings: ['BTC-USD'], triggerId: 'wake-up', nowEpochMs: NOW };
+      const recorded = await dataSource.transaction((manager) => recordMarginChecksForUnderlyings(manager, trigger));
+      // 41 events in one statement: more than one notification carries.
+      await dataSource.query(
+        `INSERT INTO outbox_event (kind, dedupe_key, payload)
+         SELECT 'margin-check', 'many-' || n, '{}' FROM generate_series(1, 41) AS n`,
+      );
+      // Recorded again: nothing inserted, so nothing announced; the sentinel's notification comes next.
+      await dataSource.transaction((manager) => recordMarginChecksForUnderlyings(manager, trigger));
+      const sentinel = await dataSource.transaction((manager) =>
+        recordOutboxEvent(manager, { kind: 'liquidation', dedupeKey: 'sentinel', payload: { n: 1 } }),
+      );
+      const deadline = Date.now() + 5_000;
+      while (notifications.length < 3 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(notifications).toHaveLength(3);
+      const expected = await Promise.all(
+        recorded.eventIds.map(async (id) => ({ id, kind: 'margin-check', payload: await payloadOf(id), attempts: 0 })),
+      );
+      expect(outboxEventsOfNotification(notifications[0] ?? '')).toEqual(expected);
+      expect(notifications[1]).toBe('');
+      expect(outboxEventsOfNotification(notifications[1] ?? '')).toBeNull();
+      expect(outboxEventsOfNotification(notifications[2] ?? '')).toEqual([
+        { id: sentinel.id, kind: 'liquidation', payload: { n: 1 }, attempts: 0 },
+      ]);
+    } finally {
+      await listener.end();
+    }
+    // Anything else is not taken from the notification: the dispatcher claims instead.
+    for (const malformed of ['not json', '[]', '{}', '[{"id":"01","kind":"margin-check","payload":{},"attempts":0}]']) {
+      expect(outboxEventsOfNotification(malformed)).toBeNull();
+    }
+    expect(outboxEventsOfNotification('[{"id":"7","kind":"other","payload":{},"attempts":0}]')).toBeNull();
+  });
+
+  it('marks enqueued only the announced events still pending', async () => {
+    const ids = await dataSource.transaction(async (manager) => [
+      (await recordOutboxEvent(manager, { kind: 'margin-check', dedupeKey: 'announced-1', payload: {} })).id,
+      (await recordOutboxEvent(manager, { kind: 'margin-check', dedupeKey: 'announced-2', payload: {} })).id,
+    ]);
+    // A job that already finished: done stays done.
+    await markOutboxEventDone(dataSource.manager, ids[1] ?? '', NOW);
+    expect(await markOutboxEventsEnqueued(dataSource, ids, NOW)).toEqual([ids[0]]);
+    expect(await markOutboxEventsEnqueued(dataSource, ids, NOW)).toEqual([]);
+    const rows: { status: string; attempts: number }[] = await dataSource.query(
+      `SELECT status, attempts FROM outbox_event ORDER BY id`,
+    );
+    expect(rows).toEqual([
+      { status: 'enqueued', attempts: 1 },
+      { status: 'done', attempts: 0 },
+    ]);
   });
 
   it('retention deletes done events past their days, never pending or failed ones', async () => {
@@ -264,6 +368,35 @@ describe('the outbox in PostgreSQL', () => {
     expect(await markOutboxEventDone(dataSource.manager, id, NOW)).toBe(true);
     expect(await markOutboxEventDone(dataSource.manager, id, NOW)).toBe(false);
     expect(await requeueOutboxEvent(dataSource.manager, id, options)).toBeNull();
+  });
+
+  it('has a wake-up migration that goes down (the wake-up alone) and up again', async () => {
+    const listener = new pg.Client({ connectionString: database.url });
+    await listener.connect();
+    const notifications: string[] = [];
+    listener.on('notification', (message) => notifications.push(message.payload ?? ''));
+    await listener.query('LISTEN outbox_event');
+    const migration = new OutboxEventsInWakeUp1795830000000();
+    const queryRunner = dataSource.createQueryRunner();
+    try {
+      await migration.down(queryRunner);
+      await dataSource.transaction((manager) =>
+        recordOutboxEvent(manager, { kind: 'margin-check', dedupeKey: 'down', payload: {} }),
+      );
+      await migration.up(queryRunner);
+      const up = await dataSource.transaction((manager) =>
+        recordOutboxEvent(manager, { kind: 'margin-check', dedupeKey: 'up', payload: {} }),
+      );
+      const deadline = Date.now() + 5_000;
+      while (notifications.length < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(notifications[0]).toBe('');
+      expect(outboxEventsOfNotification(notifications[1] ?? '')).toEqual([
+        { id: up.id, kind: 'margin-check', payload: {}, attempts: 0 },
+      ]);
+    } finally {
+      await queryRunner.release();
+      await listener.end();
+    }
   });
 
   it('has a migration that goes down and up again', async () => {
