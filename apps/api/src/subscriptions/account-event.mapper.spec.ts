@@ -1,12 +1,22 @@
 import type { StoredAccountEvent } from '@novation/persistence';
-import { accountEventCursor, toAccountEventModel } from './account-event.mapper.js';
+import { accountEventCursor, liveResumePosition, toAccountEventModel } from './account-event.mapper.js';
 import { authorizationOf } from './subscription-connection.js';
 
 const ACCOUNT = '11111111-1111-4111-8111-111111111111';
 const AT = new Date('2026-11-25T12:00:00.000Z');
 
 function stored(kind: StoredAccountEvent['kind'], payload: Record<string, unknown>): StoredAccountEvent {
-  return { id: '42', accountId: ACCOUNT, memberFirmId: null, kind, dedupeKey: 'k', payload, createdAt: AT };
+  return {
+    id: '42',
+    xactId: '9001',
+    horizon: '8990',
+    accountId: ACCOUNT,
+    memberFirmId: null,
+    kind,
+    dedupeKey: 'k',
+    payload,
+    createdAt: AT,
+  };
 }
 
 describe('toAccountEventModel', () => {
@@ -22,13 +32,30 @@ describe('toAccountEventModel', () => {
     };
     expect(toAccountEventModel(stored('margin-state-changed', payload))).toEqual({
       id: '42',
-      cursor: accountEventCursor('42'),
+      // In a catch-up page the cursor is the event's own place: (transaction id, event id).
+      cursor: accountEventCursor({ xactId: '9001', id: '42' }),
       accountId: ACCOUNT,
       occurredAt: AT,
       kind: 'margin-state-changed',
       ...payload,
       details: Object.entries(payload).map(([name, value]) => ({ name, value })),
     });
+  });
+
+  it('gives a pushed event its live resume point: its horizon, before any event of that transaction', () => {
+    const pushed = toAccountEventModel(
+      stored('margin-state-changed', {
+        fromState: 'healthy',
+        toState: 'margin_call',
+        marginAsset: 'USDC',
+        equity: '9500',
+        initialMargin: '9950',
+        maintenanceMargin: '4975',
+        receiptId: '7',
+      }),
+      liveResumePosition,
+    );
+    expect(pushed.cursor).toBe(accountEventCursor({ xactId: '8990', id: '0' }));
   });
 
   it('parses the times of margin calls and the liquidation figures, and keeps every entry as text', () => {

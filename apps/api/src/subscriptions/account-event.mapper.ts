@@ -1,4 +1,4 @@
-import type { StoredAccountEvent } from '@novation/persistence';
+import type { AccountEventPosition, StoredAccountEvent } from '@novation/persistence';
 import type { AccountMarginStateValue } from '../accounts/models/account.model.js';
 import type { MarginCallStatusValue } from '../accounts/models/margin-call.model.js';
 import { encodeCursor } from '../common/pagination/cursor.js';
@@ -14,22 +14,51 @@ import {
   type MarginStateChangedEvent,
 } from './models/account-event.model.js';
 
-/** The cursor kind of the `accountEvents` list; the key is the event id. */
+/**
+ * The cursor kind of the `accountEvents` list; the key is a catch-up position `<transaction id>.<event id>`
+ * (AccountEventPosition; event id 0 for a live event's resume point).
+ */
 export const ACCOUNT_EVENT_CURSOR_KIND = 'account-event';
 export const ACCOUNT_EVENT_ID = /^[1-9][0-9]{0,18}$/;
+export const ACCOUNT_EVENT_POSITION = /^(0|[1-9][0-9]{0,19})\.(0|[1-9][0-9]{0,18})$/;
 
 const MARGIN_STATES: readonly string[] = ['healthy', 'margin_call', 'liquidating'];
 const MARGIN_CALL_STATUSES: readonly string[] = ['open', 'met', 'liquidated', 'cancelled'];
 
-export function accountEventCursor(id: string): string {
-  return encodeCursor(ACCOUNT_EVENT_CURSOR_KIND, id);
+export function accountEventCursor(position: AccountEventPosition): string {
+  return encodeCursor(ACCOUNT_EVENT_CURSOR_KIND, `${position.xactId}.${position.id}`);
 }
 
-/** The GraphQL object of a stored event: typed fields from its payload, and every entry as `details`. */
-export function toAccountEventModel(event: StoredAccountEvent): AnyAccountEvent {
+/** A cursor's key (validated by ACCOUNT_EVENT_POSITION) as a position. */
+export function accountEventPosition(key: string): AccountEventPosition {
+  const [xactId = '0', id = '0'] = key.split('.');
+  return { xactId, id };
+}
+
+/** An event's own place in catch-up order: what a page of the `accountEvents` query continues after. */
+export const positionOf = (event: StoredAccountEvent): AccountEventPosition => ({ xactId: event.xactId, id: event.id });
+
+/**
+ * Where a subscriber that received this event live resumes: everything of a transaction below its horizon
+ * committed before it, so reached the subscriber first; resuming there may repeat a few events already
+ * received (same ids), never skip one.
+ */
+export const liveResumePosition = (event: StoredAccountEvent): AccountEventPosition => ({
+  xactId: event.horizon,
+  id: '0',
+});
+
+/**
+ * The GraphQL object of a stored event: typed fields from its payload, and every entry as `details`; its
+ * `cursor` is `resumeAt` (the event's own position in a catch-up page, its live resume point when pushed).
+ */
+export function toAccountEventModel(
+  event: StoredAccountEvent,
+  resumeAt: (event: StoredAccountEvent) => AccountEventPosition = positionOf,
+): AnyAccountEvent {
   const base = {
     id: event.id,
-    cursor: accountEventCursor(event.id),
+    cursor: accountEventCursor(resumeAt(event)),
     accountId: event.accountId,
     occurredAt: event.createdAt,
     details: detailsOf(event.payload),

@@ -5,8 +5,8 @@ import type { NovationConfig } from '@novation/config';
 import {
   ACCOUNT_EVENT_CHANNEL,
   ACCOUNT_EVENT_PAGE_SIZE_MAX,
+  currentAccountEventPosition,
   isUuid,
-  latestAccountEventId,
   listAccountEvents,
   loadAccountEvents,
   type AccountEventNotification,
@@ -15,7 +15,7 @@ import {
 import { NOVATION_CONFIG, PostgresListener } from '@novation/platform';
 import type { FastifyInstance } from 'fastify';
 import { DataSource } from 'typeorm';
-import { ACCOUNT_EVENT_ID, toAccountEventModel } from './account-event.mapper.js';
+import { ACCOUNT_EVENT_ID, liveResumePosition, toAccountEventModel } from './account-event.mapper.js';
 import type { AccountEvent } from './models/account-event.model.js';
 
 /** Most notified ids waiting to be loaded; beyond it the oldest are dropped (clients catch up by query). */
@@ -46,7 +46,9 @@ interface MercuriusPubSub {
  * API process (outside the pool, reconnecting with back-off) hears `account_event` notifications; the ids of
  * firms with a subscriber on this process are loaded in batches and published to the firm's topic, so a
  * firm's subscription only ever sees that firm's events. Notifications sent while the connection is down
- * are lost: when it is back, events after the last one published are replayed for the firms subscribed.
+ * are lost: when it is back, the subscribed firms' events are replayed in catch-up order from the highest
+ * horizon heard (every event of a transaction below it was heard before: NOTIFY follows commit order),
+ * skipping the ones already published. Each pushed event's `cursor` is its live resume point.
  */
 @Injectable()
 export class AccountEventPublisher implements OnApplicationBootstrap, OnModuleDestroy {
@@ -58,10 +60,10 @@ export class AccountEventPublisher implements OnApplicationBootstrap, OnModuleDe
   private flushing: Promise<void> | null = null;
   private readonly recentIds = new Set<string>();
   /**
-   * Highest event id notified (to a subscribed firm or not) or published: where a replay after a lost
-   * connection starts. Set from the table when the process starts listening.
+   * Highest horizon (transaction id) of an event notified (to a subscribed firm or not) or published: a
+   * replay after a lost connection starts there. Set to the current snapshot's xmin at start.
    */
-  private highestSeenId = 0n;
+  private replayFrom = 0n;
   private lostSinceListening = false;
 
   constructor(
@@ -92,7 +94,7 @@ export class AccountEventPublisher implements OnApplicationBootstrap, OnModuleDe
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    this.advance(await latestAccountEventId(this.dataSource.manager));
+    this.advance((await currentAccountEventPosition(this.dataSource.manager)).xactId);
     await this.listener.start();
   }
 
@@ -121,7 +123,7 @@ export class AccountEventPublisher implements OnApplicationBootstrap, OnModuleDe
       this.logger.error(`unreadable account event notification ${JSON.stringify(payload.slice(0, 100))}`);
       return;
     }
-    this.advance(notification.id);
+    this.advance(notification.horizon);
     // Nobody of this firm listens here: nothing to load.
     if (!this.subscribers.has(notification.memberFirmId)) return;
     this.pending.push(notification);
@@ -150,14 +152,13 @@ export class AccountEventPublisher implements OnApplicationBootstrap, OnModuleDe
     }
   }
 
-  /** After a lost connection: every subscribed firm's events after the last one published, bounded. */
+  /** After a lost connection: every subscribed firm's events from the replay point, bounded. */
   private async replay(): Promise<void> {
-    const afterId = this.highestSeenId.toString();
+    const after = { xactId: this.replayFrom.toString(), id: '0' };
     for (const memberFirmId of [...this.subscribers.keys()]) {
       const events = await listAccountEvents(this.dataSource.manager, {
         memberFirmId,
-        // 0: the table was empty when this process started, so every event is after it.
-        ...(afterId === '0' ? {} : { afterId }),
+        after,
         limit: REPLAY_EVENTS_PER_FIRM_MAX,
       });
       for (const event of events) this.publish(event);
@@ -167,13 +168,14 @@ export class AccountEventPublisher implements OnApplicationBootstrap, OnModuleDe
   private publish(event: StoredAccountEvent): void {
     if (event.memberFirmId === null || this.recentIds.has(event.id)) return;
     this.remember(event.id);
+    this.advance(event.horizon);
     const pubsub = (
       this.httpAdapterHost.httpAdapter.getInstance<FastifyInstance>() as { graphql?: { pubsub?: MercuriusPubSub } }
     ).graphql?.pubsub;
     if (pubsub === undefined) return;
     let model: AccountEvent;
     try {
-      model = toAccountEventModel(event);
+      model = toAccountEventModel(event, liveResumePosition);
     } catch (error) {
       this.logger.error({ err: error }, `account event ${event.id} cannot be shown: not pushed`);
       return;
@@ -189,12 +191,11 @@ export class AccountEventPublisher implements OnApplicationBootstrap, OnModuleDe
       const oldest = this.recentIds.values().next().value;
       if (oldest !== undefined) this.recentIds.delete(oldest);
     }
-    this.advance(id);
   }
 
-  private advance(id: string): void {
-    const numeric = BigInt(id);
-    if (numeric > this.highestSeenId) this.highestSeenId = numeric;
+  private advance(horizon: string): void {
+    const numeric = BigInt(horizon);
+    if (numeric > this.replayFrom) this.replayFrom = numeric;
   }
 }
 
@@ -203,7 +204,8 @@ function parseNotification(payload: string): AccountEventNotification | null {
     const parsed = JSON.parse(payload) as Partial<AccountEventNotification> | null;
     if (typeof parsed?.id !== 'string' || !ACCOUNT_EVENT_ID.test(parsed.id)) return null;
     if (!isUuid(parsed.memberFirmId)) return null;
-    return { id: parsed.id, memberFirmId: parsed.memberFirmId };
+    if (typeof parsed.horizon !== 'string' || !/^(0|[1-9][0-9]{0,19})$/.test(parsed.horizon)) return null;
+    return { id: parsed.id, memberFirmId: parsed.memberFirmId, horizon: parsed.horizon };
   } catch {
     return null;
   }

@@ -10,8 +10,10 @@ import { decodeCursor } from '../common/pagination/cursor.js';
 import type { PageRequest } from '../common/pagination/pagination.args.js';
 import {
   ACCOUNT_EVENT_CURSOR_KIND,
-  ACCOUNT_EVENT_ID,
+  ACCOUNT_EVENT_POSITION,
   accountEventCursor,
+  accountEventPosition,
+  positionOf,
   toAccountEventModel,
 } from './account-event.mapper.js';
 import { AccountEventPublisher, accountEventTopic, type AccountEventMessage } from './account-event.publisher.js';
@@ -35,14 +37,22 @@ export class AccountEventsService {
     const memberFirmId = memberFirmOf(principal);
     const ownedId =
       accountId === null ? null : await ownedAccountId(this.dataSource.manager, principal, accountId, 'accountId');
-    const afterId = page.after === null ? null : decodeCursor(ACCOUNT_EVENT_CURSOR_KIND, page.after, ACCOUNT_EVENT_ID);
+    const after =
+      page.after === null
+        ? null
+        : accountEventPosition(decodeCursor(ACCOUNT_EVENT_CURSOR_KIND, page.after, ACCOUNT_EVENT_POSITION));
     const events = await listAccountEvents(this.dataSource.manager, {
       memberFirmId,
       ...(ownedId === null ? {} : { accountId: ownedId }),
-      ...(afterId === null ? {} : { afterId }),
+      ...(after === null ? {} : { after }),
       limit: page.first + 1,
     });
-    return toPage(events, page.first, (event) => accountEventCursor(event.id), toAccountEventModel);
+    return toPage(
+      events,
+      page.first,
+      (event) => accountEventCursor(positionOf(event)),
+      (event) => toAccountEventModel(event),
+    );
   }
 
   async subscribe(

@@ -35,6 +35,20 @@ describe('account events in PostgreSQL', () => {
     return first;
   };
 
+  /**
+   * Reads until `accept` holds (2 s at most): catch-up is conservative when a transaction of another
+   * database ends in the instant between the snapshot and the look at pg_stat_activity, and other test files
+   * write to their own databases on this server meanwhile.
+   */
+  async function settled<T>(read: () => Promise<T>, accept: (value: T) => boolean): Promise<T> {
+    let value = await read();
+    for (let attempt = 0; attempt < 100 && !accept(value); attempt += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      value = await read();
+    }
+    return value;
+  }
+
   const record = (draft: AccountEventDraft) =>
     dataSource.transaction('READ COMMITTED', (manager) => recordAccountEvent(manager, draft));
 
@@ -104,7 +118,11 @@ describe('account events in PostgreSQL', () => {
   it('stores the event with the owning firm and announces it after commit', async () => {
     const recorded = await record(stateChanged(accountA1, 'test:one'));
     expect(recorded.created).toBe(true);
-    expect(await nextNotification()).toEqual({ id: recorded.id, memberFirmId: firmA });
+    expect(await nextNotification()).toEqual({
+      id: recorded.id,
+      memberFirmId: firmA,
+      horizon: expect.stringMatching(/^[0-9]+$/),
+    });
     const stored = await loadAccountEvent(dataSource.manager, recorded.id);
     expect(stored).toMatchObject({
       id: recorded.id,
@@ -122,8 +140,16 @@ describe('account events in PostgreSQL', () => {
     const marker = await record(stateChanged(accountA2, 'test:marker'));
     expect(second).toEqual({ id: first.id, created: false });
     // Notifications arrive in commit order: the marker directly after the first, nothing in between.
-    expect(await nextNotification()).toEqual({ id: first.id, memberFirmId: firmA });
-    expect(await nextNotification()).toEqual({ id: marker.id, memberFirmId: firmA });
+    expect(await nextNotification()).toEqual({
+      id: first.id,
+      memberFirmId: firmA,
+      horizon: expect.stringMatching(/^[0-9]+$/),
+    });
+    expect(await nextNotification()).toEqual({
+      id: marker.id,
+      memberFirmId: firmA,
+      horizon: expect.stringMatching(/^[0-9]+$/),
+    });
     const [count] = (await dataSource.query(`SELECT count(*)::int AS count FROM account_event`)) as { count: number }[];
     expect(count?.count).toBe(2);
   });
@@ -137,7 +163,11 @@ describe('account events in PostgreSQL', () => {
     ).rejects.toThrow('the change fails');
     const marker = await record(stateChanged(accountB, 'test:after-rollback'));
     // Had the rolled-back event been announced, its notification would have come first.
-    expect(await nextNotification()).toEqual({ id: marker.id, memberFirmId: firmB });
+    expect(await nextNotification()).toEqual({
+      id: marker.id,
+      memberFirmId: firmB,
+      horizon: expect.stringMatching(/^[0-9]+$/),
+    });
     const rows = (await dataSource.query(`SELECT dedupe_key FROM account_event`)) as { dedupe_key: string }[];
     expect(rows).toEqual([{ dedupe_key: 'test:after-rollback' }]);
   });
@@ -145,7 +175,11 @@ describe('account events in PostgreSQL', () => {
   it('stores a house account event without announcing it (no firm subscribes to it)', async () => {
     const house = await record(stateChanged(houseAccount, 'test:house'));
     const marker = await record(stateChanged(accountA1, 'test:after-house'));
-    expect(await nextNotification()).toEqual({ id: marker.id, memberFirmId: firmA });
+    expect(await nextNotification()).toEqual({
+      id: marker.id,
+      memberFirmId: firmA,
+      horizon: expect.stringMatching(/^[0-9]+$/),
+    });
     expect((await loadAccountEvent(dataSource.manager, house.id))?.memberFirmId).toBeNull();
   });
 
@@ -173,16 +207,22 @@ describe('account events in PostgreSQL', () => {
     expect(count?.count).toBe(1);
   });
 
-  it('lists a firm its own events in id order, by account, after a cursor, a page at a time', async () => {
+  it('lists a firm its own events in catch-up order, by account, after a cursor, a page at a time', async () => {
     const a1First = await record(stateChanged(accountA1, 'test:list-1'));
     await record(stateChanged(accountB, 'test:list-2'));
     const a2 = await record(stateChanged(accountA2, 'test:list-3'));
     const a1Second = await record(stateChanged(accountA1, 'test:list-4'));
     const ids = async (query: Parameters<typeof listAccountEvents>[1]) =>
       (await listAccountEvents(dataSource.manager, query)).map((event) => event.id);
-    expect(await ids({ memberFirmId: firmA, limit: 10 })).toEqual([a1First.id, a2.id, a1Second.id]);
+    const all = await settled(
+      () => listAccountEvents(dataSource.manager, { memberFirmId: firmA, limit: 10 }),
+      (events) => events.length === 3,
+    );
+    // One transaction each, recorded one after the other: catch-up order is id order here.
+    expect(all.map((event) => event.id)).toEqual([a1First.id, a2.id, a1Second.id]);
     expect(await ids({ memberFirmId: firmA, limit: 2 })).toEqual([a1First.id, a2.id]);
-    expect(await ids({ memberFirmId: firmA, afterId: a2.id, limit: 10 })).toEqual([a1Second.id]);
+    const afterA2 = { xactId: all[1]?.xactId ?? '', id: a2.id };
+    expect(await ids({ memberFirmId: firmA, after: afterA2, limit: 10 })).toEqual([a1Second.id]);
     expect(await ids({ memberFirmId: firmA, accountId: accountA1, limit: 10 })).toEqual([a1First.id, a1Second.id]);
     // Another firm's account filters to nothing: the firm condition always holds.
     expect(await ids({ memberFirmId: firmA, accountId: accountB, limit: 10 })).toEqual([]);
@@ -190,8 +230,81 @@ describe('account events in PostgreSQL', () => {
       AccountEventError,
     );
     await expect(
-      listAccountEvents(dataSource.manager, { memberFirmId: firmA, afterId: '-1', limit: 1 }),
+      listAccountEvents(dataSource.manager, { memberFirmId: firmA, after: { xactId: '-1', id: '1' }, limit: 1 }),
     ).rejects.toThrow('invalid cursor');
+    await expect(
+      listAccountEvents(dataSource.manager, { memberFirmId: firmA, after: { xactId: '1', id: 'x' }, limit: 1 }),
+    ).rejects.toThrow('invalid cursor');
+  });
+
+  it('never lets a reader skip an event whose transaction took a lower id and committed later', async () => {
+    const list = async (after?: { xactId: string; id: string }) =>
+      listAccountEvents(dataSource.manager, {
+        memberFirmId: firmA,
+        ...(after === undefined ? {} : { after }),
+        limit: 10,
+      });
+    const open = async () => {
+      const runner = dataSource.createQueryRunner();
+      await runner.connect();
+      await runner.startTransaction();
+      return runner;
+    };
+    // `early` starts writing first (its transaction id is the lower one) but records its event after `late`
+    // took a lower event id; `early` commits while `late` is still running.
+    const early = await open();
+    const late = await open();
+    try {
+      await early.query('SELECT pg_current_xact_id()');
+      await late.query('SELECT pg_current_xact_id()');
+      const lateEvent = await recordAccountEvent(late.manager, stateChanged(accountA1, 'test:late'));
+      const earlyEvent = await recordAccountEvent(early.manager, stateChanged(accountA2, 'test:early'));
+      expect(BigInt(lateEvent.id)).toBeLessThan(BigInt(earlyEvent.id));
+      await early.commitTransaction();
+      // Visible now: early's event (its transaction is below every running one); late's is not committed.
+      const first = await settled(list, (events) => events.length > 0);
+      expect(first.map((event) => event.id)).toEqual([earlyEvent.id]);
+      const seen = first[0] as (typeof first)[number];
+      // An id cursor would resume after early's id and never return late's lower one; this one does.
+      await late.commitTransaction();
+      const next = await settled(
+        () => list({ xactId: seen.xactId, id: seen.id }),
+        (events) => events.length > 0,
+      );
+      expect(next.map((event) => event.id)).toEqual([lateEvent.id]);
+      // So does the live resume point of early's event: late was running when it was recorded.
+      const fromHorizon = await settled(
+        () => list({ xactId: seen.horizon, id: '0' }),
+        (events) => events.some((event) => event.id === lateEvent.id),
+      );
+      expect(fromHorizon.map((event) => event.id)).toContain(lateEvent.id);
+    } finally {
+      for (const runner of [early, late]) {
+        if (runner.isTransactionActive) await runner.rollbackTransaction();
+        await runner.release();
+      }
+    }
+  });
+
+  it('holds back an event committed after an older transaction that is still running', async () => {
+    const slow = dataSource.createQueryRunner();
+    await slow.connect();
+    await slow.startTransaction();
+    try {
+      const slowEvent = await recordAccountEvent(slow.manager, stateChanged(accountA1, 'test:slow'));
+      const fast = await record(stateChanged(accountA2, 'test:fast'));
+      // The fast transaction is younger than the running slow one: not returned yet, so no cursor passes it.
+      expect(await listAccountEvents(dataSource.manager, { memberFirmId: firmA, limit: 10 })).toEqual([]);
+      await slow.commitTransaction();
+      const after = await settled(
+        () => listAccountEvents(dataSource.manager, { memberFirmId: firmA, limit: 10 }),
+        (events) => events.length === 2,
+      );
+      expect(after.map((event) => event.id)).toEqual([slowEvent.id, fast.id]);
+    } finally {
+      if (slow.isTransactionActive) await slow.rollbackTransaction();
+      await slow.release();
+    }
   });
 
   it('loads events by id in id order, and knows the latest id', async () => {

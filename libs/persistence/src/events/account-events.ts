@@ -20,6 +20,8 @@ const PAYLOAD_DEPTH_MAX = 4;
 
 const DEDUPE_KEY = /^[A-Za-z0-9_.:-]{1,200}$/;
 const EVENT_ID = /^[1-9][0-9]{0,18}$/;
+const XACT_ID = /^(0|[1-9][0-9]{0,19})$/;
+const XACT_ID_MAX = 18_446_744_073_709_551_615n;
 const DAY_MS = 86_400_000;
 
 export interface AccountEventDraft {
@@ -35,6 +37,14 @@ export interface AccountEventDraft {
 
 export interface StoredAccountEvent {
   readonly id: string;
+  /** The recording transaction's id (xid8 as text): catch-up order is (xactId, id). */
+  readonly xactId: string;
+  /**
+   * The oldest transaction still running when the event was recorded (xid8 as text): every event of a
+   * transaction below it committed before this one was recorded, so a reader that has seen this event
+   * live has seen all of those. The resume point of a live event (AccountEventPosition with id '0').
+   */
+  readonly horizon: string;
   readonly accountId: string;
   readonly memberFirmId: string | null;
   readonly kind: AccountEventKind;
@@ -47,6 +57,17 @@ export interface StoredAccountEvent {
 export interface AccountEventNotification {
   readonly id: string;
   readonly memberFirmId: string;
+  /** StoredAccountEvent.horizon of the event. */
+  readonly horizon: string;
+}
+
+/**
+ * Where a reader of a firm's events stands, in catch-up order (xactId, id): every event before it has been
+ * read. An event's own position is (its xactId, its id); a live event's resume point is (its horizon, '0').
+ */
+export interface AccountEventPosition {
+  readonly xactId: string;
+  readonly id: string;
 }
 
 export class AccountEventError extends Error {
@@ -100,18 +121,22 @@ export async function recordAccountEvent(
   if (!DEDUPE_KEY.test(draft.dedupeKey))
     throw new AccountEventError(`invalid dedupe key ${JSON.stringify(draft.dedupeKey)}`);
   const payload = serialisePayload(draft.payload);
-  const inserted: { id: string; member_firm_id: string | null }[] = await manager.query(
+  const inserted: { id: string; member_firm_id: string | null; horizon: string }[] = await manager.query(
     `INSERT INTO account_event (account_id, member_firm_id, kind, dedupe_key, payload)
      SELECT account.id, account.member_firm_id, $2, $3, $4::jsonb FROM account WHERE account.id = $1
      ON CONFLICT (dedupe_key) DO NOTHING
-     RETURNING id::text AS id, member_firm_id`,
+     RETURNING id::text AS id, member_firm_id, horizon::text AS horizon`,
     [draft.accountId, draft.kind, draft.dedupeKey, payload],
   );
   const created = inserted[0];
   if (created !== undefined) {
     // House accounts belong to no firm: nobody subscribes to them, so nothing to announce.
     if (created.member_firm_id !== null) {
-      const notification: AccountEventNotification = { id: created.id, memberFirmId: created.member_firm_id };
+      const notification: AccountEventNotification = {
+        id: created.id,
+        memberFirmId: created.member_firm_id,
+        horizon: created.horizon,
+      };
       await manager.query('SELECT pg_notify($1, $2)', [ACCOUNT_EVENT_CHANNEL, JSON.stringify(notification)]);
     }
     return { id: created.id, created: true };
@@ -130,6 +155,8 @@ export async function recordAccountEvent(
 
 interface AccountEventRow {
   id: string;
+  xact_id: string;
+  horizon: string;
   account_id: string;
   member_firm_id: string | null;
   kind: AccountEventKind;
@@ -138,12 +165,15 @@ interface AccountEventRow {
   created_at: Date;
 }
 
-const SELECT_EVENT = `SELECT id::text AS id, account_id, member_firm_id, kind, dedupe_key, payload, created_at
+const SELECT_EVENT = `SELECT id::text AS id, xact_id::text AS xact_id, horizon::text AS horizon, account_id,
+       member_firm_id, kind, dedupe_key, payload, created_at
   FROM account_event`;
 
 function toStored(row: AccountEventRow): StoredAccountEvent {
   return {
     id: row.id,
+    xactId: row.xact_id,
+    horizon: row.horizon,
     accountId: row.account_id,
     memberFirmId: row.member_firm_id,
     kind: row.kind,
@@ -155,6 +185,15 @@ function toStored(row: AccountEventRow): StoredAccountEvent {
 
 function assertEventId(id: string, field: string): void {
   if (!EVENT_ID.test(id)) throw new AccountEventError(`invalid ${field} ${JSON.stringify(id)}`);
+}
+
+/** A transaction id (xid8: unsigned 64-bit) and an event id, or '0' for "before any event of it". */
+function assertPosition(position: AccountEventPosition): void {
+  const xactId = typeof position.xactId === 'string' && XACT_ID.test(position.xactId);
+  const id = position.id === '0' || (typeof position.id === 'string' && EVENT_ID.test(position.id));
+  if (!xactId || !id || BigInt(position.xactId) > XACT_ID_MAX) {
+    throw new AccountEventError(`invalid cursor ${JSON.stringify(position)}`);
+  }
 }
 
 /** One event by id, or null. */
@@ -181,7 +220,48 @@ export async function loadAccountEvents(
   return rows.map(toStored);
 }
 
-/** The highest event id recorded so far ('0' when none): where a reader starts following. */
+/**
+ * The catch-up position of "now": every event of a transaction below the current snapshot's xmin has been
+ * recorded already (those transactions have ended). A reader that starts following live events here and
+ * later catches up from it misses nothing recorded after it started.
+ */
+export async function currentAccountEventPosition(manager: EntityManager): Promise<AccountEventPosition> {
+  const elsewhere = await otherDatabaseXids(manager);
+  const rows: { xmin: string }[] = await manager.query(
+    `${withEventHorizon(1)} SELECT xid::text AS xmin FROM event_horizon`,
+    [elsewhere],
+  );
+  return { xactId: rows[0]?.xmin ?? '0', id: '0' };
+}
+
+/**
+ * The (32-bit) ids of transactions running in other databases of the server, read BEFORE the snapshot
+ * that lists events: any of them still in that snapshot is certainly not one of ours. One that starts in
+ * between is kept in the horizon (conservative): it can only hold back events recorded after this read.
+ */
+async function otherDatabaseXids(manager: EntityManager): Promise<string[]> {
+  const rows: { xids: string[] | null }[] = await manager.query(
+    `SELECT array_agg(backend_xid::text) AS xids FROM pg_stat_activity
+      WHERE backend_xid IS NOT NULL AND datname IS DISTINCT FROM current_database()`,
+  );
+  return rows[0]?.xids ?? [];
+}
+
+/**
+ * `event_horizon.xid`: the oldest transaction of THIS database still running in the statement's snapshot
+ * (its xmax when none): every event of a transaction below it is final. The snapshot's own xmin would do,
+ * but it is cluster-wide, so a long write in another database on the same server would hold catch-up
+ * back; a transaction of another database cannot record our events, so the ones named by parameter
+ * `$<n>` (otherDatabaseXids, compared on the 32-bit xid pg_stat_activity shows) are left out.
+ */
+const withEventHorizon = (parameter: number): string => `WITH snap AS MATERIALIZED (SELECT pg_current_snapshot() AS s),
+  event_horizon AS MATERIALIZED (
+    SELECT coalesce(
+      (SELECT min(x) FROM snap, pg_snapshot_xip(snap.s) AS x
+        WHERE (x::text::numeric % 4294967296) <> ALL ($${parameter}::numeric[])),
+      (SELECT pg_snapshot_xmax(s) FROM snap)) AS xid)`;
+
+/** The highest event id recorded so far ('0' when none). */
 export async function latestAccountEventId(manager: EntityManager): Promise<string> {
   const rows: { id: string }[] = await manager.query(`SELECT coalesce(max(id), 0)::text AS id FROM account_event`);
   return rows[0]?.id ?? '0';
@@ -191,28 +271,45 @@ export interface AccountEventPageQuery {
   readonly memberFirmId: string;
   /** Only this account's events (the caller checks the account belongs to the firm). */
   readonly accountId?: string;
-  /** Only events with a larger id (exclusive cursor). */
-  readonly afterId?: string;
+  /** Only events after this position in catch-up order (exclusive); from the first when absent. */
+  readonly after?: AccountEventPosition;
   /** 1..ACCOUNT_EVENT_PAGE_SIZE_MAX. */
   readonly limit: number;
 }
 
-/** A firm's events in id order (the order they committed their ids), for catch-up after a reconnect. */
+/**
+ * A firm's events after a position, in catch-up order (xactId, id), for catch-up after a reconnect. Only
+ * events of transactions below the event horizon are returned (withEventHorizon: the oldest transaction
+ * of this database still running): those transactions have all ended, so no event can later appear before the last one returned (an id-ordered read could miss a
+ * transaction that took a lower id and committed later). An event of a transaction still running, or of
+ * one that committed after an older one still running, is returned by a later read once that has ended.
+ */
 export async function listAccountEvents(
   manager: EntityManager,
   query: AccountEventPageQuery,
 ): Promise<readonly StoredAccountEvent[]> {
   if (!isUuid(query.memberFirmId)) throw new AccountEventError('invalid member firm id');
   if (query.accountId !== undefined && !isUuid(query.accountId)) throw new AccountEventError('invalid account id');
-  if (query.afterId !== undefined) assertEventId(query.afterId, 'cursor');
+  if (query.after !== undefined) assertPosition(query.after);
   if (!Number.isInteger(query.limit) || query.limit < 1 || query.limit > ACCOUNT_EVENT_PAGE_SIZE_MAX) {
     throw new AccountEventError(`limit must be an integer in [1, ${ACCOUNT_EVENT_PAGE_SIZE_MAX}]`);
   }
+  const elsewhere = await otherDatabaseXids(manager);
   const rows: AccountEventRow[] = await manager.query(
-    `${SELECT_EVENT}
-      WHERE member_firm_id = $1 AND ($2::uuid IS NULL OR account_id = $2) AND id > $3
-      ORDER BY id LIMIT $4`,
-    [query.memberFirmId, query.accountId ?? null, query.afterId ?? '0', query.limit],
+    `${withEventHorizon(6)}
+     ${SELECT_EVENT}, event_horizon
+      WHERE member_firm_id = $1 AND ($2::uuid IS NULL OR account_id = $2)
+        AND (xact_id, id) > ($3::xid8, $4::bigint)
+        AND xact_id < event_horizon.xid
+      ORDER BY xact_id, id LIMIT $5`,
+    [
+      query.memberFirmId,
+      query.accountId ?? null,
+      query.after?.xactId ?? '0',
+      query.after?.id ?? '0',
+      query.limit,
+      elsewhere,
+    ],
   );
   return rows.map(toStored);
 }

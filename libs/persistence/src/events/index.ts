@@ -5,6 +5,7 @@ export {
   ACCOUNT_EVENT_PAYLOAD_BYTES_MAX,
   ACCOUNT_EVENT_RETENTION_BATCH_MAX,
   AccountEventError,
+  currentAccountEventPosition,
   deleteExpiredAccountEvents,
   latestAccountEventId,
   listAccountEvents,
@@ -17,6 +18,7 @@ export type {
   AccountEventKind,
   AccountEventNotification,
   AccountEventPageQuery,
+  AccountEventPosition,
   StoredAccountEvent,
 } from './account-events.js';
 export {

@@ -37,16 +37,21 @@ const CLASS_OF_KIND = new Map<AccountEventKindValue, new () => AccountEvent>();
 @InterfaceType('AccountEvent', {
   description:
     "Something that happened to one of the caller's accounts: margin state changes, margin calls and " +
-    'liquidation steps. Ids increase in the order events were recorded; pass the `cursor` of the last event ' +
-    'you received as `after` of the `accountEvents` query to catch up on what a reconnect missed.',
+    'liquidation steps. Pass the `cursor` of the last event you received as `after` of the `accountEvents` ' +
+    'query to catch up on what a reconnect missed: nothing is ever skipped, and resuming from a pushed event ' +
+    'may repeat a few events already received (same ids), so keep the ids you have seen.',
   resolveType: (event: AccountEvent) => CLASS_OF_KIND.get(event.kind),
 })
 export class AccountEvent {
-  @Field(() => ID, { description: 'Event id: increases in the order events were recorded.' })
+  @Field(() => ID, {
+    description: 'Event id: unique, increasing as events are recorded (not necessarily in commit order).',
+  })
   id!: string;
 
   @Field(() => String, {
-    description: 'Opaque cursor of this event: pass it as `after` of the `accountEvents` query to read what follows.',
+    description:
+      'Opaque cursor: pass it as `after` of the `accountEvents` query to read what follows (for a pushed event, ' +
+      'what follows may include events already received).',
   })
   cursor!: string;
 
