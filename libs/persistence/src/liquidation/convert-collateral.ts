@@ -27,6 +27,11 @@ export interface CollateralConversionRequest {
   readonly idempotencyKey: string;
   readonly nowEpochMs: number;
   readonly priceAgeMsMax: number;
+  /**
+   * The account's other-asset balances (accountBalances) when the caller read them in this transaction
+   * with no posting since; read here otherwise.
+   */
+  readonly otherBalances?: ReadonlyMap<string, Decimal>;
 }
 
 /** The index a conversion priced an asset with, as stored in the step details. */
@@ -48,23 +53,42 @@ export type CollateralConversionOutcome =
       readonly indexes: readonly IndexObservation[];
     };
 
-/** The account's non-zero balances in other assets than its settlement asset, by asset. */
-export async function otherAssetBalances(
-  manager: EntityManager,
-  account: AccountEntity,
-): Promise<Map<string, Decimal>> {
+export interface AccountBalances {
+  /** The settlement asset's balance (0 without postings). */
+  readonly settlement: Decimal;
+  /** The non-zero balances in other assets, by asset. */
+  readonly others: ReadonlyMap<string, Decimal>;
+}
+
+/** The account's settlement balance and its non-zero balances in other assets, in one statement. */
+export async function accountBalances(manager: EntityManager, account: AccountEntity): Promise<AccountBalances> {
+  // At most one row is the settlement asset's: more rows than CONVERTED_ASSETS_MAX + 1 means too many others.
   const rows: { asset: string; balance: string }[] = await manager.query(
     `SELECT asset, balance::text AS balance FROM account_balance
-      WHERE account_id = $1 AND asset <> $2 AND balance <> 0 ORDER BY asset LIMIT $3`,
-    [account.id, account.settlementAsset, CONVERTED_ASSETS_MAX + 1],
+      WHERE account_id = $1 AND (asset = $2 OR balance <> 0) ORDER BY asset LIMIT $3`,
+    [account.id, account.settlementAsset, CONVERTED_ASSETS_MAX + 2],
   );
-  if (rows.length > CONVERTED_ASSETS_MAX) {
+  const others = new Map<string, Decimal>();
+  let settlement = new Decimal(0);
+  for (const row of rows) {
+    if (row.asset === account.settlementAsset) settlement = new Decimal(row.balance);
+    else others.set(row.asset, new Decimal(row.balance));
+  }
+  if (others.size > CONVERTED_ASSETS_MAX) {
     throw new LiquidationError(
       'TOO_MANY_ASSETS',
       `account ${account.id} holds more than ${CONVERTED_ASSETS_MAX} assets`,
     );
   }
-  return new Map(rows.map((row) => [row.asset, new Decimal(row.balance)]));
+  return { settlement, others };
+}
+
+/** The account's non-zero balances in other assets than its settlement asset, by asset. */
+export async function otherAssetBalances(
+  manager: EntityManager,
+  account: AccountEntity,
+): Promise<ReadonlyMap<string, Decimal>> {
+  return (await accountBalances(manager, account)).others;
 }
 
 /**
@@ -84,7 +108,7 @@ export async function convertCollateral(
   request: CollateralConversionRequest,
 ): Promise<CollateralConversionOutcome> {
   const { account, parameterSet } = request;
-  const balances = await otherAssetBalances(manager, account);
+  const balances = request.otherBalances ?? (await otherAssetBalances(manager, account));
   if (balances.size === 0) return { status: 'nothing' };
   const assets = [...balances.keys(), account.settlementAsset];
   const usd = await usdPrices(manager, request, assets);

@@ -11,7 +11,7 @@ import { In, type DataSource, type EntityManager } from 'typeorm';
 import { PositionEntity } from '../entities/clearing.entity.js';
 import { MarginCallEntity } from '../entities/margin.entity.js';
 import type { AccountEntity, AccountMarginState } from '../entities/membership.entity.js';
-import { AssetEntity, InstrumentEntity } from '../entities/reference-data.entity.js';
+import { InstrumentEntity } from '../entities/reference-data.entity.js';
 import { recordAccountEvent } from '../events/account-events.js';
 import { recordMarginCallResolvedEvent, recordMarginStateEvents } from '../events/margin-events.js';
 import { toDomainInstrument } from '../instrument-mapping.js';
@@ -22,15 +22,16 @@ import { assertEpochMs } from '../margin/margin-service-error.js';
 import { activeParameterSet, type ActiveParameterSet } from '../margin/parameter-set-body.js';
 import { inTransactionWithRetry, isUuid, lockAccounts } from '../margin/transaction.js';
 import {
+  accountBalances,
   conversionJson,
   convertCollateral,
-  otherAssetBalances,
   type CollateralConversionOutcome,
 } from './convert-collateral.js';
 import { coverLiquidationDeficit, type DeficitCoverOutcome } from './cover-liquidation-deficit.js';
 import { LiquidationError } from './liquidation-error.js';
 import {
   applyLiquidationFill,
+  assetScales,
   balanceOf,
   houseAccountId,
   insertLiquidationStep,
@@ -150,8 +151,8 @@ export async function executeLiquidationStep(
     );
     const receiptId = await storeReceipt(manager, account.id, receipt);
     const book = await loadLiquidatableBook(manager, account);
-    const others = await otherAssetBalances(manager, account);
-    const settlementBalance = await balanceOf(manager, account.id, account.settlementAsset);
+    // One read of the balances serves the whole step until something posts.
+    const { settlement: settlementBalance, others } = await accountBalances(manager, account);
     // Owed in the settlement asset with no other collateral left to convert: only closing positions (their
     // PnL or premium) can pay it, even if the margin model counts the account healthy.
     const debt = others.size === 0 && settlementBalance.isNegative() ? settlementBalance.negated() : ZERO;
@@ -160,20 +161,22 @@ export async function executeLiquidationStep(
       return { ...base, status: 'slice', stepNumber, nextStepAtEpochMs };
     }
     const owing = settlementBalance.isNegative() || [...others.values()].some((amount) => amount.isNegative());
-    const conversion = owing ? await convertCollateral(manager, conversionRequest(context)) : null;
+    const conversion = owing ? await convertCollateral(manager, conversionRequest(context, others)) : null;
     if (conversion?.status === 'converted' && book.length > 0) {
       if ((await balanceOf(manager, account.id, account.settlementAsset)).isNegative()) {
         const nextStepAtEpochMs = await recordConversionStep(context, receipt.result, receiptId, conversion);
         return { ...base, status: 'slice', stepNumber, nextStepAtEpochMs };
       }
     }
-    await executeFinalStep(context, conversion);
+    // A conversion posted: the settlement balance is read again; otherwise nothing has posted since the read.
+    await executeFinalStep(context, conversion, conversion?.status === 'converted' ? null : settlementBalance);
     return { ...base, status: 'completed', stepNumber, nextStepAtEpochMs: null };
   });
 }
 
-function conversionRequest(context: StepContext) {
+function conversionRequest(context: StepContext, otherBalances: ReadonlyMap<string, Decimal>) {
   return {
+    otherBalances,
     account: context.account,
     parameterSet: context.parameterSet,
     idempotencyKey: context.idempotencyKey,
@@ -212,10 +215,6 @@ async function loadLiquidatableBook(manager: EntityManager, account: AccountEnti
     });
   }
   return book;
-}
-
-async function assetScale(manager: EntityManager, asset: string): Promise<number> {
-  return (await manager.findOneByOrFail(AssetEntity, { code: asset })).scale;
 }
 
 /** The smallest contribution the notional fallback gives: a worthless option still closes (for nothing). */
@@ -309,11 +308,10 @@ async function executeSlice(
 ): Promise<number> {
   const { manager, account, liquidation, nowEpochMs } = context;
   const parameters = context.parameterSet.body.liquidation;
-  const scale = await assetScale(manager, account.settlementAsset);
   const prices = pricesInMarginAsset(book, result);
   const assets = [...new Set([account.settlementAsset, ...book.map((p) => p.instrument.settlementAsset)])].sort();
-  const scales = new Map<string, number>();
-  for (const asset of assets) scales.set(asset, await assetScale(manager, asset));
+  const scales = await assetScales(manager, assets);
+  const scale = scales.get(account.settlementAsset) as number;
   const contributions = requirementContributions(book, result, prices);
   const positions: LiquidationPosition[] = book.map(({ instrument, quantity }) => ({
     instrumentId: instrument.id,
@@ -509,15 +507,20 @@ async function recordConversionStep(
 /**
  * The final step: the collateral conversion's outcome (made by the caller, its entry under this step's
  * key), deficit cover, margin call and liquidation closed, account state from a fresh margin run.
+ * `settlementBalance` is the account's settlement balance when nothing posted since it was read, else null.
  */
-async function executeFinalStep(context: StepContext, conversion: CollateralConversionOutcome | null): Promise<void> {
+async function executeFinalStep(
+  context: StepContext,
+  conversion: CollateralConversionOutcome | null,
+  settlementBalance: Decimal | null,
+): Promise<void> {
   const { manager, account, liquidation, nowEpochMs } = context;
   const asset = account.settlementAsset;
   const openPositions: { count: number }[] = await manager.query(
     `SELECT count(*)::int AS count FROM position WHERE account_id = $1 AND quantity <> 0`,
     [account.id],
   );
-  const balance = await balanceOf(manager, account.id, asset);
+  const balance = settlementBalance ?? (await balanceOf(manager, account.id, asset));
   // Collateral that could not be converted may still be worth the debt: nothing is covered while it is held.
   const flat = (openPositions[0]?.count ?? 0) === 0 && conversion?.status !== 'refused';
   const deficit = flat && balance.isNegative() ? balance.negated() : ZERO;
@@ -527,7 +530,7 @@ async function executeFinalStep(context: StepContext, conversion: CollateralConv
       liquidationId: liquidation.id,
       account,
       asset,
-      scale: await assetScale(manager, asset),
+      scale: (await assetScales(manager, [asset])).get(asset) as number,
       deficit,
       mode: context.parameterSet.body.liquidation.deficitMode,
       idempotencyKey: `${context.idempotencyKey}-deficit`,

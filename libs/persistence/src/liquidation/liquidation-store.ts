@@ -1,9 +1,10 @@
 import { applyFill, type ClearingPosition } from '@novation/clearing';
 import type { Instrument } from '@novation/instruments';
 import { Decimal } from '@novation/money';
-import type { EntityManager } from 'typeorm';
+import { EntityNotFoundError, type EntityManager } from 'typeorm';
 import type { HouseRole } from '../entities/membership.entity.js';
 import type { LiquidationStatus } from '../entities/margin.entity.js';
+import { AssetEntity } from '../entities/reference-data.entity.js';
 import { LiquidationError } from './liquidation-error.js';
 
 /** Most steps one liquidation may take: a liquidation that has not finished by then is stuck, not slow. */
@@ -76,12 +77,37 @@ export async function nextStepNumber(manager: EntityManager, liquidationId: stri
   return next;
 }
 
+/**
+ * House account ids by DataSource. A house account is created once per role (unique index) and never
+ * deleted nor given another role, so an id read once stays right for the DataSource's life: a step no
+ * longer reads it on every use. Filled by the first read, inside the caller's transaction.
+ */
+const houseAccountIds = new WeakMap<object, Map<HouseRole, string>>();
+
 /** The clearinghouse's house account of `role` (one per role, unique index). */
 export async function houseAccountId(manager: EntityManager, role: HouseRole): Promise<string> {
+  const known = houseAccountIds.get(manager.connection)?.get(role);
+  if (known !== undefined) return known;
   const rows: { id: string }[] = await manager.query(`SELECT id FROM account WHERE house_role = $1`, [role]);
   const id = rows[0]?.id;
   if (id === undefined) throw new LiquidationError('MISSING_HOUSE_ACCOUNT', `no house account ${role}`);
+  const byRole = houseAccountIds.get(manager.connection) ?? new Map<HouseRole, string>();
+  houseAccountIds.set(manager.connection, byRole.set(role, id));
   return id;
+}
+
+/** The scale of each of `assets`, in one statement; an unknown asset fails as findOneByOrFail would. */
+export async function assetScales(manager: EntityManager, assets: readonly string[]): Promise<Map<string, number>> {
+  const wanted = [...new Set(assets)];
+  const rows: { code: string; scale: number }[] = await manager.query(
+    `SELECT code, scale FROM asset WHERE code = ANY($1::text[])`,
+    [wanted],
+  );
+  const scales = new Map(rows.map((row) => [row.code, Number(row.scale)]));
+  for (const asset of wanted) {
+    if (!scales.has(asset)) throw new EntityNotFoundError(AssetEntity, { code: asset });
+  }
+  return scales;
 }
 
 /** An account's ledger balance of one asset (0 without postings). */
@@ -93,24 +119,22 @@ export async function balanceOf(manager: EntityManager, accountId: string, asset
   return new Decimal(rows[0]?.balance ?? '0');
 }
 
-/** Creates the position row if missing (flat), then locks it FOR UPDATE on the writing transaction. */
+/** Locks the position row FOR UPDATE on the writing transaction, creating it (flat) first if missing. */
 export async function lockPosition(
   manager: EntityManager,
   accountId: string,
   instrumentId: string,
 ): Promise<LockedPosition> {
-  await manager.query(
-    `INSERT INTO position (account_id, instrument_id) VALUES ($1, $2) ON CONFLICT (account_id, instrument_id) DO NOTHING`,
-    [accountId, instrumentId],
-  );
-  const rows: { quantity: string; average_entry_price: string | null; realised_pnl: string; version: string }[] =
+  // The row nearly always exists (the liquidated account's position, the liquidation account's after its
+  // first fill in the instrument): lock it first, and create it only when missing.
+  let row = await selectPositionForUpdate(manager, accountId, instrumentId);
+  if (row === undefined) {
     await manager.query(
-      `SELECT quantity::text AS quantity, average_entry_price::text AS average_entry_price,
-              realised_pnl::text AS realised_pnl, version::text AS version
-         FROM position WHERE account_id = $1 AND instrument_id = $2 FOR UPDATE`,
+      `INSERT INTO position (account_id, instrument_id) VALUES ($1, $2) ON CONFLICT (account_id, instrument_id) DO NOTHING`,
       [accountId, instrumentId],
     );
-  const row = rows[0];
+    row = await selectPositionForUpdate(manager, accountId, instrumentId);
+  }
   if (row === undefined) throw new LiquidationError('MISSING_POSITION', `no position ${accountId}/${instrumentId}`);
   return {
     accountId,
@@ -122,6 +146,17 @@ export async function lockPosition(
       realisedPnl: new Decimal(row.realised_pnl),
     },
   };
+}
+
+async function selectPositionForUpdate(manager: EntityManager, accountId: string, instrumentId: string) {
+  const rows: { quantity: string; average_entry_price: string | null; realised_pnl: string; version: string }[] =
+    await manager.query(
+      `SELECT quantity::text AS quantity, average_entry_price::text AS average_entry_price,
+              realised_pnl::text AS realised_pnl, version::text AS version
+         FROM position WHERE account_id = $1 AND instrument_id = $2 FOR UPDATE`,
+      [accountId, instrumentId],
+    );
+  return rows[0];
 }
 
 /**

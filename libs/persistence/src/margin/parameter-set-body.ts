@@ -1,7 +1,6 @@
 import { MARGIN_MODELS, marginParametersSchema } from '@novation/risk';
 import type { EntityManager } from 'typeorm';
 import { z } from 'zod';
-import { RiskParameterSetEntity } from '../entities/margin.entity.js';
 import { MarginServiceError, assertEpochMs } from './margin-service-error.js';
 import { phaseInParameterBody, type PhaseInState } from './parameter-phase-in.js';
 
@@ -97,52 +96,142 @@ export function parseParameterSetBody(raw: unknown, version = '(unsaved)'): Para
   );
 }
 
+/** Most parsed bodies kept: the set in force, the one it phases in from, and a few recent ones. */
+const PARSED_BODIES_MAX = 8;
+
+/**
+ * Parsed bodies by `<row id>:<sha256 of body::text>`, least recently used first. The hash is computed by
+ * PostgreSQL in the query that picks the set, so a body changed in place (jsonb_set) is parsed again; an
+ * unchanged one is not parsed on every call (a margin run or a liquidation step reads the set each time).
+ * Entries are deeply frozen: every caller shares them.
+ */
+const parsedBodies = new Map<string, ParameterSetBody>();
+
+function cachedBody(key: string): ParameterSetBody | undefined {
+  const body = parsedBodies.get(key);
+  if (body !== undefined) {
+    parsedBodies.delete(key);
+    parsedBodies.set(key, body);
+  }
+  return body;
+}
+
+function rememberBody(key: string, body: ParameterSetBody): ParameterSetBody {
+  parsedBodies.delete(key);
+  parsedBodies.set(key, body);
+  while (parsedBodies.size > PARSED_BODIES_MAX) {
+    const oldest = parsedBodies.keys().next().value as string;
+    parsedBodies.delete(oldest);
+  }
+  return body;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
+
+const BODY_SHA256 = (alias: string) => `encode(sha256(convert_to(${alias}.body::text, 'UTF8')), 'hex')`;
+
+/**
+ * The parsed bodies of `wanted` (row id -> body hash seen by the caller's query), from the cache or read
+ * and parsed. A body read here is stored under the hash read with it, in the same statement.
+ */
+async function parsedBodiesOf(
+  manager: EntityManager,
+  wanted: readonly { readonly id: string; readonly version: string; readonly sha256: string }[],
+): Promise<Map<string, ParameterSetBody>> {
+  const bodies = new Map<string, ParameterSetBody>();
+  const missing: string[] = [];
+  for (const { id, sha256 } of wanted) {
+    const body = cachedBody(`${id}:${sha256}`);
+    if (body === undefined) missing.push(id);
+    else bodies.set(id, body);
+  }
+  if (missing.length === 0) return bodies;
+  const rows: { id: string; body: unknown; body_sha256: string }[] = await manager.query(
+    `SELECT s.id, s.body, ${BODY_SHA256('s')} AS body_sha256 FROM risk_parameter_set s WHERE s.id = ANY($1::uuid[])`,
+    [missing],
+  );
+  for (const row of rows) {
+    const version = wanted.find((entry) => entry.id === row.id)?.version;
+    const body = deepFreeze(parseParameterSetBody(row.body, version));
+    bodies.set(row.id, rememberBody(`${row.id}:${row.body_sha256}`, body));
+  }
+  return bodies;
+}
+
 /**
  * The parameter set in force at `nowEpochMs`: the latest (by effectiveFrom, then creation) set whose status
  * is 'active' or 'approved' and whose effectiveFrom is not after now. None is NO_ACTIVE_PARAMETER_SET.
+ * One statement picks the set, the set it is phased in from (only while its period is still running at
+ * now, parameter-phase-in.ts) and both bodies' hashes; a body not parsed before is then read and parsed.
+ * The returned body is shared and frozen.
  */
 export async function activeParameterSet(manager: EntityManager, nowEpochMs: number): Promise<ActiveParameterSet> {
   assertEpochMs(nowEpochMs);
-  const row = await manager
-    .createQueryBuilder(RiskParameterSetEntity, 'set')
-    .where(`set.status IN ('active', 'approved')`)
-    .andWhere('set.effective_from IS NOT NULL')
-    .andWhere('set.effective_from <= :now', { now: new Date(nowEpochMs) })
-    .orderBy('set.effective_from', 'DESC')
-    .addOrderBy('set.created_at', 'DESC')
-    .addOrderBy('set.version', 'DESC')
-    .limit(1)
-    .getOne();
-  if (row === null || row.effectiveFrom === null) {
+  const [row]: {
+    id: string;
+    version: string;
+    effective_from: Date | string;
+    body_sha256: string;
+    phase_in_ms: string | null;
+    from_id: string | null;
+    from_version: string | null;
+    from_body_sha256: string | null;
+  }[] = await manager.query(
+    `SELECT s.id, s.version, s.effective_from, ${BODY_SHA256('s')} AS body_sha256,
+            s.phase_in_ms::text AS phase_in_ms, f.id AS from_id, f.version AS from_version,
+            ${BODY_SHA256('f')} AS from_body_sha256
+       FROM risk_parameter_set s
+       LEFT JOIN risk_parameter_set f
+         ON f.id = s.phase_in_from_id AND s.effective_from + s.phase_in_ms * interval '1 millisecond' > $1
+      WHERE s.status IN ('active', 'approved') AND s.effective_from IS NOT NULL AND s.effective_from <= $1
+      ORDER BY s.effective_from DESC, s.created_at DESC, s.version DESC
+      LIMIT 1`,
+    [new Date(nowEpochMs)],
+  );
+  if (row === undefined) {
     throw new MarginServiceError(
       'NO_ACTIVE_PARAMETER_SET',
       `no active risk parameter set at ${new Date(nowEpochMs).toISOString()}`,
     );
   }
-  const body = parseParameterSetBody(row.body, row.version);
-  // Phase-in (parameter-phase-in.ts): read only while the set's period is still running at now.
-  const [phase]: { phase_in_ms: string; from_version: string; from_body: unknown }[] = await manager.query(
-    `SELECT s.phase_in_ms::text AS phase_in_ms, f.version AS from_version, f.body AS from_body
-       FROM risk_parameter_set s JOIN risk_parameter_set f ON f.id = s.phase_in_from_id
-      WHERE s.id = $1 AND s.effective_from + s.phase_in_ms * interval '1 millisecond' > $2`,
-    [row.id, new Date(nowEpochMs)],
-  );
-  if (phase === undefined) return { id: row.id, version: row.version, effectiveFrom: row.effectiveFrom, body };
+  const effectiveFrom = new Date(row.effective_from);
+  const phasing =
+    row.from_id === null || row.from_version === null || row.from_body_sha256 === null || row.phase_in_ms === null
+      ? null
+      : { id: row.from_id, version: row.from_version, sha256: row.from_body_sha256, periodMs: row.phase_in_ms };
+  const bodies = await parsedBodiesOf(manager, [
+    { id: row.id, version: row.version, sha256: row.body_sha256 },
+    ...(phasing === null ? [] : [phasing]),
+  ]);
+  const body = bodies.get(row.id);
+  if (body === undefined)
+    throw new MarginServiceError('NO_ACTIVE_PARAMETER_SET', `parameter set ${row.version} vanished`);
+  if (phasing === null) return { id: row.id, version: row.version, effectiveFrom, body };
+  const fromBody = bodies.get(phasing.id);
+  if (fromBody === undefined) {
+    throw new MarginServiceError('NO_ACTIVE_PARAMETER_SET', `parameter set ${phasing.version} vanished`);
+  }
   const phased = phaseInParameterBody(
     {
       version: row.version,
       body,
-      effectiveFromMs: row.effectiveFrom.getTime(),
-      periodMs: Number(phase.phase_in_ms),
-      fromVersion: phase.from_version,
-      fromBody: parseParameterSetBody(phase.from_body, phase.from_version),
+      effectiveFromMs: effectiveFrom.getTime(),
+      periodMs: Number(phasing.periodMs),
+      fromVersion: phasing.version,
+      fromBody,
     },
     nowEpochMs,
   );
   return {
     id: row.id,
     version: phased.version,
-    effectiveFrom: row.effectiveFrom,
+    effectiveFrom,
     // Parsed again: the interpolated body must satisfy the same schema as any stored one.
     body: parseParameterSetBody(phased.body, phased.version),
     ...(phased.phaseIn === undefined ? {} : { phaseIn: phased.phaseIn }),
