@@ -402,6 +402,24 @@ async function executeSlice(
     },
     fills,
   );
+  return continueLiquidation(context, nextStepAtEpochMs, {
+    receiptId,
+    penalty: transfer.penaltyByAsset[account.settlementAsset]?.toFixed() ?? '0',
+    penaltyByAsset: details.penaltyByAsset,
+    closes: details.closes,
+  });
+}
+
+/**
+ * The end of a step that is not the last: the liquidation waits for its next step (after the cool-down)
+ * and the owner's subscriptions hear of this one. Returns when the next step is due.
+ */
+async function continueLiquidation(
+  context: StepContext,
+  nextStepAtEpochMs: number,
+  event: Readonly<Record<string, unknown>> & { readonly receiptId: string },
+): Promise<number> {
+  const { manager, account, liquidation } = context;
   await manager.query(`UPDATE liquidation SET status = 'in_progress', next_step_at = $2 WHERE id = $1`, [
     liquidation.id,
     new Date(nextStepAtEpochMs),
@@ -410,14 +428,7 @@ async function executeSlice(
     accountId: account.id,
     kind: 'liquidation-step',
     dedupeKey: `liquidation-step-${liquidation.id}-${context.stepNumber}`,
-    payload: {
-      liquidationId: liquidation.id,
-      stepNumber: context.stepNumber,
-      receiptId,
-      penalty: transfer.penaltyByAsset[account.settlementAsset]?.toFixed() ?? '0',
-      penaltyByAsset: details.penaltyByAsset,
-      closes: details.closes,
-    },
+    payload: { liquidationId: liquidation.id, stepNumber: context.stepNumber, ...event },
   });
   return nextStepAtEpochMs;
 }
@@ -461,7 +472,7 @@ async function recordConversionStep(
   receiptId: string,
   conversion: Extract<CollateralConversionOutcome, { status: 'converted' }>,
 ): Promise<number> {
-  const { manager, account, liquidation, nowEpochMs } = context;
+  const { manager, liquidation, nowEpochMs } = context;
   const nextStepAtEpochMs = nowEpochMs + context.parameterSet.body.liquidation.coolDownMs;
   const converted = conversionDetails(conversion);
   await insertLiquidationStep(
@@ -484,24 +495,12 @@ async function recordConversionStep(
     },
     [],
   );
-  await manager.query(`UPDATE liquidation SET status = 'in_progress', next_step_at = $2 WHERE id = $1`, [
-    liquidation.id,
-    new Date(nextStepAtEpochMs),
-  ]);
-  await recordAccountEvent(manager, {
-    accountId: account.id,
-    kind: 'liquidation-step',
-    dedupeKey: `liquidation-step-${liquidation.id}-${context.stepNumber}`,
-    payload: {
-      liquidationId: liquidation.id,
-      stepNumber: context.stepNumber,
-      receiptId,
-      penalty: conversion.penalty.toFixed(),
-      closes: [],
-      conversion: converted,
-    },
+  return continueLiquidation(context, nextStepAtEpochMs, {
+    receiptId,
+    penalty: conversion.penalty.toFixed(),
+    closes: [],
+    conversion: converted,
   });
-  return nextStepAtEpochMs;
 }
 
 /**
