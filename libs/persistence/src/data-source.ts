@@ -100,7 +100,9 @@ export function dataSourceOptions(
       statement_timeout: config.database.statementTimeoutMs,
       // Connections time out instead of waiting forever for a pool slot.
       connectionTimeoutMillis: 5_000,
-      options: '-c TimeZone=UTC',
+      // READ COMMITTED stated on every connection (whatever the server's or database's default), so a
+      // transaction needs no SET TRANSACTION round trip of its own (inTransactionWithRetry).
+      options: '-c TimeZone=UTC -c default_transaction_isolation=read\\ committed',
     },
   };
 }

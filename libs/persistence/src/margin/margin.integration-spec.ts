@@ -14,6 +14,7 @@ import { exportReceipt, marginAccount, marginAccounts } from './margin-account.j
 import { buildMarginRequest } from './margin-request-builder.js';
 import { MarginServiceError } from './margin-service-error.js';
 import { activeParameterSet } from './parameter-set-body.js';
+import { inTransactionWithRetry } from './transaction.js';
 
 const SEED_TIME = new Date('2026-11-25T12:00:00Z');
 const HOUR = 3_600_000;
@@ -137,6 +138,17 @@ describe('margin accounts from database state', () => {
   async function accountRow(id: string): Promise<AccountEntity> {
     return dataSource.manager.findOneByOrFail(AccountEntity, { id });
   }
+
+  it('runs its transactions at READ COMMITTED, the isolation every connection states', async () => {
+    const levels = await inTransactionWithRetry(dataSource, async (manager) => [
+      ...((await manager.query('SHOW transaction_isolation')) as { transaction_isolation: string }[]),
+      ...((await manager.query('SHOW default_transaction_isolation')) as { default_transaction_isolation: string }[]),
+    ]);
+    expect(levels).toEqual([
+      { transaction_isolation: 'read committed' },
+      { default_transaction_isolation: 'read committed' },
+    ]);
+  });
 
   it('finds the active parameter set, and none before it is effective', async () => {
     const active = await activeParameterSet(dataSource.manager, T0);

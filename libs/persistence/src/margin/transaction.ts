@@ -34,7 +34,8 @@ export async function inTransactionWithRetry<T>(
   const backoffMs = options.backoffMs ?? 5;
   for (let attempt = 1; ; attempt += 1) {
     try {
-      return await dataSource.transaction('READ COMMITTED', work);
+      // READ COMMITTED is every connection's default (data-source.ts): no SET TRANSACTION round trip.
+      return await dataSource.transaction(work);
     } catch (error) {
       if (attempt >= attempts || !isRetryableTransactionError(error)) throw error;
       const delay = Math.random() * backoffMs * 2 ** (attempt - 1);
