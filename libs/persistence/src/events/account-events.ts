@@ -121,24 +121,23 @@ export async function recordAccountEvent(
   if (!DEDUPE_KEY.test(draft.dedupeKey))
     throw new AccountEventError(`invalid dedupe key ${JSON.stringify(draft.dedupeKey)}`);
   const payload = serialisePayload(draft.payload);
-  const inserted: { id: string; member_firm_id: string | null; horizon: string }[] = await manager.query(
-    `INSERT INTO account_event (account_id, member_firm_id, kind, dedupe_key, payload)
-     SELECT account.id, account.member_firm_id, $2, $3, $4::jsonb FROM account WHERE account.id = $1
-     ON CONFLICT (dedupe_key) DO NOTHING
-     RETURNING id::text AS id, member_firm_id, horizon::text AS horizon`,
-    [draft.accountId, draft.kind, draft.dedupeKey, payload],
+  // Inserted and, for a firm's account, announced in one statement (house accounts belong to no firm:
+  // nobody subscribes to them). The notification is the AccountEventNotification JSON.
+  const inserted: { id: string }[] = await manager.query(
+    `WITH inserted AS (
+       INSERT INTO account_event (account_id, member_firm_id, kind, dedupe_key, payload)
+       SELECT account.id, account.member_firm_id, $2, $3, $4::jsonb FROM account WHERE account.id = $1
+       ON CONFLICT (dedupe_key) DO NOTHING
+       RETURNING id, member_firm_id, horizon)
+     SELECT inserted.id::text AS id,
+            CASE WHEN inserted.member_firm_id IS NOT NULL THEN pg_notify($5, json_build_object(
+              'id', inserted.id::text, 'memberFirmId', inserted.member_firm_id,
+              'horizon', inserted.horizon::text)::text) END AS notified
+       FROM inserted`,
+    [draft.accountId, draft.kind, draft.dedupeKey, payload, ACCOUNT_EVENT_CHANNEL],
   );
   const created = inserted[0];
   if (created !== undefined) {
-    // House accounts belong to no firm: nobody subscribes to them, so nothing to announce.
-    if (created.member_firm_id !== null) {
-      const notification: AccountEventNotification = {
-        id: created.id,
-        memberFirmId: created.member_firm_id,
-        horizon: created.horizon,
-      };
-      await manager.query('SELECT pg_notify($1, $2)', [ACCOUNT_EVENT_CHANNEL, JSON.stringify(notification)]);
-    }
     return { id: created.id, created: true };
   }
   const existing: { id: string; account_id: string; kind: AccountEventKind }[] = await manager.query(
