@@ -26,6 +26,8 @@ const SERVICES = [
 ];
 const READY_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 15_000;
+/** How often the launcher checks that `npm start` (its parent) is still there. */
+const ORPHAN_CHECK_INTERVAL_MS = 1_000;
 
 process.env.TZ = 'UTC';
 await ensureInstalled();
@@ -81,6 +83,12 @@ async function stopAll(exitCode) {
 }
 process.on('SIGINT', () => void stopAll(0));
 process.on('SIGTERM', () => void stopAll(0));
+// `npm start` killed with SIGTERM (a process manager, `docker stop`) exits without passing the signal on
+// through its shell: this process is then re-parented. Stop the services rather than leave them running.
+const parentAtStart = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parentAtStart) void stopAll(0);
+}, ORPHAN_CHECK_INTERVAL_MS).unref();
 for (const { name, exited } of children) {
   void exited.then((code) => {
     if (!stopping) {
