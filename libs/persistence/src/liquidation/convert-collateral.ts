@@ -2,11 +2,11 @@ import { collateralConversionEntry, conversionPriceOf, type CollateralConversion
 import { Decimal, ONE } from '@novation/money';
 import type { EntityManager } from 'typeorm';
 import type { AccountEntity } from '../entities/membership.entity.js';
-import { AssetEntity } from '../entities/reference-data.entity.js';
 import { postJournalEntry } from '../ledger.js';
 import { DEFAULT_LIQUIDATION_PARAMETERS, type ActiveParameterSet } from '../margin/parameter-set-body.js';
 import { LiquidationError } from './liquidation-error.js';
-import { houseAccountId } from './liquidation-store.js';
+import { latestMarketData } from '../market-data/publish-marks.js';
+import { assetScales, houseAccountId } from './liquidation-store.js';
 
 /**
  * The oldest index price a collateral conversion may use by default (the parameter set's
@@ -126,7 +126,9 @@ export async function convertCollateral(
     liquidationAccountId: await houseAccountId(manager, 'liquidation'),
     insuranceFundAccountId: await houseAccountId(manager, 'insurance_fund'),
     settlementAsset: account.settlementAsset,
-    settlementAssetScale: (await manager.findOneByOrFail(AssetEntity, { code: account.settlementAsset })).scale,
+    settlementAssetScale: (await assetScales(manager, [account.settlementAsset])).get(
+      account.settlementAsset,
+    ) as number,
     balances: [...balances].map(([asset, amount]) => ({
       asset,
       amount,
@@ -161,16 +163,11 @@ async function usdPrices(
   const usdAssets = new Set(body.usdAssets);
   const indexOf = (asset: string): string | undefined => (usdAssets.has(asset) ? undefined : body.assetIndex[asset]);
   const underlyings = [...new Set(assets.map(indexOf).filter((index): index is string => index !== undefined))];
-  const rows: { underlying: string; price: string; observed_at: Date }[] =
-    underlyings.length === 0
-      ? []
-      : await manager.query(
-          `SELECT DISTINCT ON (underlying) underlying, price::text AS price, observed_at
-             FROM index_price WHERE underlying = ANY($1::varchar[]) AND observed_at <= $2
-            ORDER BY underlying, observed_at DESC, id DESC`,
-          [underlyings, new Date(request.nowEpochMs)],
-        );
-  const latest = new Map(rows.map((row) => [row.underlying, row]));
+  const { indexPrices: latest } = await latestMarketData(manager, {
+    instrumentIds: [],
+    underlyings,
+    asOfEpochMs: request.nowEpochMs,
+  });
   const oldestAcceptedMs = request.nowEpochMs - request.priceAgeMsMax;
   const prices = new Map<string, UsdPrice>();
   for (const asset of assets) {
@@ -184,17 +181,13 @@ async function usdPrices(
       prices.set(asset, { refusal: `parameter set ${version} does not price ${asset} (no assetIndex entry)` });
     } else if (row === undefined) {
       prices.set(asset, { refusal: `no ${underlying} index price at or before now` });
-    } else if (new Date(row.observed_at).getTime() < oldestAcceptedMs) {
+    } else if (row.observedAt.getTime() < oldestAcceptedMs) {
       prices.set(asset, {
-        refusal: `${underlying} last observed ${new Date(row.observed_at).toISOString()}, more than ${request.priceAgeMsMax} ms ago`,
+        refusal: `${underlying} last observed ${row.observedAt.toISOString()}, more than ${request.priceAgeMsMax} ms ago`,
       });
     } else {
-      const observation = {
-        underlying,
-        price: new Decimal(row.price).toFixed(),
-        observedAt: new Date(row.observed_at).toISOString(),
-      };
-      prices.set(asset, { price: new Decimal(row.price), observation });
+      const observation = { underlying, price: row.price.toFixed(), observedAt: row.observedAt.toISOString() };
+      prices.set(asset, { price: row.price, observation });
     }
   }
   return prices;

@@ -131,13 +131,7 @@ async function marginBatch(
 ): Promise<MarginAccountsOutcome> {
   const outcomes = new Map<string, MarginAccountOutcome>();
   const failures = new Map<string, Error>();
-  const locked = await manager
-    .createQueryBuilder(AccountEntity, 'account')
-    .setLock('pessimistic_write')
-    .where('account.id IN (:...accountIds)', { accountIds })
-    .orderBy('account.id', 'ASC')
-    .getMany();
-  const accounts = new Map(locked.map((account) => [account.id, account]));
+  const accounts = await lockAccounts(manager, accountIds);
   for (const id of accountIds) {
     if (!accounts.has(id)) failures.set(id, new MarginServiceError('UNKNOWN_ACCOUNT', `no account ${id}`));
   }

@@ -11,6 +11,7 @@ import { In, type EntityManager } from 'typeorm';
 import { PositionEntity } from '../entities/clearing.entity.js';
 import { AccountEntity, type AccountKind } from '../entities/membership.entity.js';
 import { InstrumentEntity } from '../entities/reference-data.entity.js';
+import { latestMarketData, type LatestMark } from '../market-data/publish-marks.js';
 import { MarginServiceError, assertEpochMs } from './margin-service-error.js';
 import { activeParameterSet, type ActiveParameterSet, type ParameterSetBody } from './parameter-set-body.js';
 
@@ -110,21 +111,18 @@ export async function buildMarginRequests(
       ? []
       : await manager.find(InstrumentEntity, { where: { id: In(instrumentIds) }, order: { id: 'ASC' } });
   const instrumentsById = new Map(instruments.map((instrument) => [instrument.id, instrument]));
-  const marks: { instrument_id: string; price: string; implied_volatility: number | null }[] =
-    instrumentIds.length === 0
-      ? []
-      : await manager.query(
-          `SELECT DISTINCT ON (instrument_id) instrument_id, price::text AS price, implied_volatility
-             FROM mark_price WHERE instrument_id = ANY($1::uuid[]) AND observed_at <= $2
-            ORDER BY instrument_id, observed_at DESC, id DESC`,
-          [instrumentIds, now],
-        );
-  const marksById = new Map(marks.map((mark) => [mark.instrument_id, mark]));
+  const { marks: marksById } = await latestMarketData(manager, {
+    instrumentIds,
+    underlyings: [],
+    asOfEpochMs: nowEpochMs,
+  });
   const balanceRows: { account_id: string; asset: string; balance: string }[] = await manager.query(
     `SELECT account_id, asset, balance::text AS balance FROM account_balance
       WHERE account_id = ANY($1::uuid[]) ORDER BY account_id, asset`,
     [memberIds],
   );
+  const positionsOf = groupBy(positions, (position) => position.accountId);
+  const balancesOf = groupBy(balanceRows, (row) => row.account_id);
 
   const drafts: AccountDraft[] = [];
   for (const account of members) {
@@ -134,10 +132,10 @@ export async function buildMarginRequests(
           body,
           parameterSet,
           now,
-          positions: positions.filter((position) => position.accountId === account.id),
+          positions: positionsOf.get(account.id) ?? [],
           instrumentsById,
           marksById,
-          balances: balanceRows.filter((row) => row.account_id === account.id),
+          balances: balancesOf.get(account.id) ?? [],
           holdingAdjustments: options.holdingAdjustments,
         }),
       );
@@ -147,16 +145,12 @@ export async function buildMarginRequests(
   }
 
   const underlyingList = [...new Set(drafts.flatMap((draft) => draft.underlyingList))].sort(compareText);
-  const indexRows: { underlying: string; price: string }[] =
-    underlyingList.length === 0
-      ? []
-      : await manager.query(
-          `SELECT DISTINCT ON (underlying) underlying, price::text AS price
-             FROM index_price WHERE underlying = ANY($1::varchar[]) AND observed_at <= $2
-            ORDER BY underlying, observed_at DESC, id DESC`,
-          [underlyingList, now],
-        );
-  const indexPrices = new Map(indexRows.map((row) => [row.underlying, new Decimal(row.price)]));
+  const { indexPrices: latestIndexPrices } = await latestMarketData(manager, {
+    instrumentIds: [],
+    underlyings: underlyingList,
+    asOfEpochMs: nowEpochMs,
+  });
+  const indexPrices = new Map([...latestIndexPrices].map(([underlying, latest]) => [underlying, latest.price]));
   const histories = new ReturnHistories(manager, body, now);
   for (const draft of drafts) {
     try {
@@ -177,7 +171,7 @@ function draftOf(
     readonly now: Date;
     readonly positions: readonly PositionEntity[];
     readonly instrumentsById: ReadonlyMap<string, InstrumentEntity>;
-    readonly marksById: ReadonlyMap<string, { price: string; implied_volatility: number | null }>;
+    readonly marksById: ReadonlyMap<string, LatestMark>;
     readonly balances: readonly { asset: string; balance: string }[];
     readonly holdingAdjustments: Readonly<Record<string, Decimal>> | undefined;
   },
@@ -199,16 +193,16 @@ function draftOf(
         `markPrices.${instrument.id}`,
       );
     }
-    markPrices[instrument.id] = new Decimal(mark.price).toFixed();
+    markPrices[instrument.id] = mark.price.toFixed();
     if (instrument.kind === 'option') {
-      if (mark.implied_volatility === null) {
+      if (mark.impliedVolatility === null) {
         throw new MarginServiceError(
           'MISSING_MARKET_DATA',
           `no implied volatility for option ${instrument.symbol} (${instrument.id})`,
           `impliedVolatilities.${instrument.id}`,
         );
       }
-      impliedVolatilities[instrument.id] = Number(mark.implied_volatility);
+      impliedVolatilities[instrument.id] = mark.impliedVolatility;
     }
   }
 
@@ -441,4 +435,15 @@ export function instrumentJson(row: InstrumentEntity): MarginRequestInstrument {
 /** Code-unit order: the same on every machine, whatever its locale. */
 export function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    const group = groups.get(key);
+    if (group === undefined) groups.set(key, [item]);
+    else group.push(item);
+  }
+  return groups;
 }

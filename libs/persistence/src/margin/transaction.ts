@@ -45,24 +45,23 @@ export async function inTransactionWithRetry<T>(
 }
 
 /**
- * Locks account rows with SELECT ... FOR UPDATE, in id order (so two transactions locking the same
- * accounts cannot deadlock), and returns them by id. Missing ids are simply absent from the map.
+ * Locks account rows with one SELECT ... ORDER BY id FOR UPDATE (rows are locked in the order sorted, so two
+ * transactions locking the same accounts cannot deadlock), and returns them by id in id order. Missing ids
+ * are simply absent from the map.
  */
 export async function lockAccounts(
   manager: EntityManager,
   accountIds: readonly string[],
 ): Promise<Map<string, AccountEntity>> {
-  const ids = [...new Set(accountIds)].sort();
-  const locked = new Map<string, AccountEntity>();
-  for (const id of ids) {
-    const account = await manager
-      .createQueryBuilder(AccountEntity, 'account')
-      .setLock('pessimistic_write')
-      .where('account.id = :id', { id })
-      .getOne();
-    if (account !== null) locked.set(id, account);
-  }
-  return locked;
+  const ids = [...new Set(accountIds)];
+  if (ids.length === 0) return new Map();
+  const rows = await manager
+    .createQueryBuilder(AccountEntity, 'account')
+    .setLock('pessimistic_write')
+    .where('account.id IN (:...ids)', { ids })
+    .orderBy('account.id', 'ASC')
+    .getMany();
+  return new Map(rows.map((account) => [account.id, account]));
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
