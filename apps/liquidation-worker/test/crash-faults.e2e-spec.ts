@@ -139,9 +139,21 @@ describe('crash replay under SIGKILL, a Redis flush and a lock takeover', () => 
     return found;
   }
 
-  /** What lockDuration passing does to a dead or frozen worker's jobs: their locks are gone. */
+  /**
+   * What lockDuration passing does to a dead or frozen worker's jobs: their locks are gone. So is each
+   * queue's `stalled-check` key: a worker's stall check claims it for its stalledInterval (30 s, shorter
+   * than the lock), and while it stands no other check runs, this test's 500 ms checker included.
+   */
   async function expireLocks(jobs: readonly { queue: string; id: string }[]): Promise<void> {
     for (const job of jobs) await redis.del(`${config.redis.queuePrefix}:${job.queue}:${job.id}:lock`);
+    await expireStallChecks(jobs);
+  }
+
+  /** Lets the next stall check run now, whichever worker's check last claimed the interval. */
+  async function expireStallChecks(jobs: readonly { queue: string }[]): Promise<void> {
+    for (const queue of new Set(jobs.map((job) => job.queue))) {
+      await redis.del(`${config.redis.queuePrefix}:${queue}:stalled-check`);
+    }
   }
 
   /**
@@ -225,6 +237,8 @@ describe('crash replay under SIGKILL, a Redis flush and a lock takeover', () => 
     const until = Date.now() + 20_000;
     let movedBack = await moved();
     while (movedBack < held.length && Date.now() < until) {
+      // Worker B's own stall check at boot claims a 30 s interval: the emulated expiry lets ours run.
+      await expireStallChecks(held);
       await sleep(100);
       movedBack = await moved();
     }
