@@ -15,12 +15,15 @@ import { LIQUIDATION_QUEUE_CONCURRENCY } from '@novation/jobs';
 import {
   auditInvariants,
   dataSourceOptions,
+  LIQUIDATION_BATCH_MAX,
   executeLiquidationStep,
+  executeLiquidationSteps,
   marginAccount,
   marginAccounts,
   migrateUp,
 } from '@novation/persistence';
 import { createTestDatabase } from '@novation/testing';
+import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { buildCrashMarket } from '../../apps/liquidation-worker/test/crash-market.js';
 
@@ -51,6 +54,52 @@ async function pool<T>(items: readonly T[], concurrency: number, work: (item: T)
     }
   });
   await Promise.all(runners);
+}
+
+/** The batched path's concurrent runners (one transaction each at a time). */
+const BATCH_RUNNERS = 2;
+
+/** A copy of the database at `url` (no connection may be open to it), dropped by the returned drop(). */
+async function cloneDatabase(url: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const source = new URL(url);
+  const name = `${source.pathname.slice(1)}_copy`;
+  const maintenance = new URL(url);
+  maintenance.pathname = '/postgres';
+  const run = async (sql: string): Promise<void> => {
+    const client = new pg.Client({ connectionString: maintenance.toString() });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  await run(`CREATE DATABASE ${name} TEMPLATE ${source.pathname.slice(1)}`);
+  const copy = new URL(url);
+  copy.pathname = `/${name}`;
+  return { url: copy.toString(), drop: () => run(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+}
+
+async function resultRow(
+  path: string,
+  dataSource: DataSource,
+  liquidations: number,
+  steps: number,
+  elapsedMs: number,
+  unfinished: number,
+): Promise<string[]> {
+  const seconds = elapsedMs / 1000;
+  const violations = await auditInvariants(dataSource.manager);
+  return [
+    path.padEnd(14),
+    String(liquidations).padStart(12),
+    String(steps).padStart(5),
+    seconds.toFixed(1).padStart(7),
+    (liquidations / seconds).toFixed(1).padStart(14),
+    (steps / seconds).toFixed(1).padStart(7),
+    String(unfinished).padStart(10),
+    violations.length === 0 ? 'passed' : `failed: ${violations.map((violation) => violation.check).join(', ')}`,
+  ];
 }
 
 async function main(): Promise<void> {
@@ -100,51 +149,103 @@ async function main(): Promise<void> {
         `${MARGIN_CHECK_JOB_ACCOUNTS}) ${(ACCOUNTS / batchedSeconds).toFixed(0)} accounts/s ` +
         `(x${(singleSeconds / batchedSeconds).toFixed(1)}).`,
     );
-    const pending: { id: string }[] = await dataSource.query(
-      `SELECT id FROM liquidation WHERE status = 'pending' ORDER BY id`,
-    );
-    let steps = 0;
-    let unfinished = 0;
-    const started = performance.now();
-    await pool(pending, LIQUIDATION_QUEUE_CONCURRENCY, async ({ id }) => {
-      for (let step = 0; step < STEPS_PER_LIQUIDATION_MAX; step += 1) {
-        const outcome = await executeLiquidationStep(dataSource, id, Date.now());
-        if (outcome.status === 'slice' || outcome.status === 'completed') steps += 1;
-        if (outcome.status === 'completed' || outcome.status === 'finished') return;
-      }
-      unfinished += 1;
+    // Both paths start from the same book: a copy of this database (CREATE DATABASE ... TEMPLATE) gets the
+    // batched path, this one the step-by-step path.
+    await dataSource.destroy();
+    const copy = await cloneDatabase(database.url);
+    await dataSource.initialize();
+    const batchedSource = new DataSource({
+      ...dataSourceOptions({
+        database: { url: copy.url, poolSizeMax: 8, statementTimeoutMs: 120_000, runMigrationsAtStart: false },
+      }),
+      logging: false,
     });
-    const seconds = (performance.now() - started) / 1000;
-    const violations = await auditInvariants(dataSource.manager);
-    console.log(
-      `Liquidation throughput: ${ACCOUNTS.toLocaleString('en-US')} accounts, 40% crash, ` +
-        `${pending.length.toLocaleString('en-US')} liquidations opened; ${LIQUIDATION_QUEUE_CONCURRENCY} at a time ` +
-        '(the worker queue concurrency), one transaction per step (executeLiquidationStep).',
-    );
-    console.log(
-      [
-        'path'.padEnd(20),
-        'liquidations',
-        'steps',
-        'seconds',
-        'liquidations/s',
-        'steps/s',
-        'unfinished',
-        'auditor',
-      ].join(' | '),
-    );
-    console.log(
-      [
-        'per breach'.padEnd(20),
-        String(pending.length).padStart(12),
-        String(steps).padStart(5),
-        seconds.toFixed(1).padStart(7),
-        (pending.length / seconds).toFixed(1).padStart(14),
-        (steps / seconds).toFixed(1).padStart(7),
-        String(unfinished).padStart(10),
-        violations.length === 0 ? 'passed' : `failed: ${violations.map((violation) => violation.check).join(', ')}`,
-      ].join(' | '),
-    );
+    await batchedSource.initialize();
+    try {
+      const pending: { id: string }[] = await dataSource.query(
+        `SELECT id FROM liquidation WHERE status = 'pending' ORDER BY id`,
+      );
+      const rows: string[][] = [];
+      // One by one: each liquidation driven to its end by executeLiquidationStep, as the worker's processor
+      // did before batching, LIQUIDATION_QUEUE_CONCURRENCY at a time.
+      let steps = 0;
+      let unfinished = 0;
+      let started = performance.now();
+      await pool(pending, LIQUIDATION_QUEUE_CONCURRENCY, async ({ id }) => {
+        for (let step = 0; step < STEPS_PER_LIQUIDATION_MAX; step += 1) {
+          const outcome = await executeLiquidationStep(dataSource, id, Date.now());
+          if (outcome.status === 'slice' || outcome.status === 'completed') steps += 1;
+          if (outcome.status === 'completed' || outcome.status === 'finished') return;
+        }
+        unfinished += 1;
+      });
+      rows.push(
+        await resultRow('one by one', dataSource, pending.length, steps, performance.now() - started, unfinished),
+      );
+      // Batched: BATCH_RUNNERS loops each stepping every due liquidation it can claim, LIQUIDATION_BATCH_MAX
+      // per transaction (executeLiquidationSteps with claimDue), until none is left.
+      steps = 0;
+      started = performance.now();
+      let idle = 0;
+      await Promise.all(
+        Array.from({ length: BATCH_RUNNERS }, async () => {
+          for (let round = 0; round < pending.length * STEPS_PER_LIQUIDATION_MAX; round += 1) {
+            const { outcomes, failures } = await executeLiquidationSteps(batchedSource, [], Date.now(), {
+              claimDue: LIQUIDATION_BATCH_MAX,
+            });
+            if (failures.size > 0)
+              throw new Error(`${failures.size} liquidations failed: ${[...failures.values()][0]?.message}`);
+            for (const outcome of outcomes.values()) {
+              if (outcome.status === 'slice' || outcome.status === 'completed') steps += 1;
+            }
+            if (outcomes.size > 0) continue;
+            // Nothing claimable: done unless another runner still holds some.
+            const [left] = (await batchedSource.query(
+              `SELECT count(*)::int AS count FROM liquidation WHERE status IN ('pending', 'in_progress')`,
+            )) as { count: number }[];
+            if ((left?.count ?? 0) === 0) return;
+            idle += 1;
+            await new Promise((resolve) => setTimeout(resolve, 1));
+          }
+        }),
+      );
+      const [left] = (await batchedSource.query(
+        `SELECT count(*)::int AS count FROM liquidation WHERE status IN ('pending', 'in_progress')`,
+      )) as { count: number }[];
+      rows.push(
+        await resultRow(
+          `batched x${BATCH_RUNNERS}`,
+          batchedSource,
+          pending.length,
+          steps,
+          performance.now() - started,
+          left?.count ?? 0,
+        ),
+      );
+      console.log(
+        `Liquidation throughput: ${ACCOUNTS.toLocaleString('en-US')} accounts, 40% crash, ` +
+          `${pending.length.toLocaleString('en-US')} liquidations opened. One by one: ${LIQUIDATION_QUEUE_CONCURRENCY} at a ` +
+          'time (the worker queue concurrency), one transaction per step (executeLiquidationStep). Batched: ' +
+          `${BATCH_RUNNERS} runners, up to ${LIQUIDATION_BATCH_MAX} liquidations per transaction (executeLiquidationSteps); ` +
+          `${idle} idle polls.`,
+      );
+      console.log(
+        [
+          'path'.padEnd(14),
+          'liquidations',
+          'steps',
+          'seconds',
+          'liquidations/s',
+          'steps/s',
+          'unfinished',
+          'auditor',
+        ].join(' | '),
+      );
+      for (const row of rows) console.log(row.join(' | '));
+    } finally {
+      await batchedSource.destroy();
+      await copy.drop();
+    }
   } finally {
     await dataSource.destroy();
     await database.drop();

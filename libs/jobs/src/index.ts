@@ -22,6 +22,7 @@ export type {
 export {
   LIQUIDATION_ATTEMPTS_MAX,
   LIQUIDATION_BACKOFF_BASE_MS,
+  LIQUIDATION_CLAIM_DUE,
   LIQUIDATION_QUEUE_CONCURRENCY,
   LiquidationJobName,
   liquidationJobDataSchema,

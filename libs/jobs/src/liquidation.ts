@@ -8,6 +8,12 @@ export enum LiquidationJobName {
 /** How many liquidations one worker process runs at once (each step holds one database connection). */
 export const LIQUIDATION_QUEUE_CONCURRENCY = 4;
 
+/**
+ * Other due liquidations each step of a liquidation job also steps, in its transaction (claimed SKIP
+ * LOCKED): batching, up to 100 liquidations a transaction (persistence's LIQUIDATION_BATCH_MAX).
+ */
+export const LIQUIDATION_CLAIM_DUE = 99;
+
 /** Attempts of one liquidation job before BullMQ marks it failed (the outbox reconciler then takes over). */
 export const LIQUIDATION_ATTEMPTS_MAX = 8;
 

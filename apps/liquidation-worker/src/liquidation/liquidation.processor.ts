@@ -1,6 +1,7 @@
 import { Processor, WorkerHost } from '@nestjs/bullmq';
-import type { OnModuleDestroy } from '@nestjs/common';
+import { Logger, type OnModuleDestroy } from '@nestjs/common';
 import {
+  LIQUIDATION_CLAIM_DUE,
   LIQUIDATION_QUEUE_CONCURRENCY,
   LiquidationJobName,
   QueueName,
@@ -8,7 +9,12 @@ import {
   type LiquidationJobData,
   type LiquidationJobResult,
 } from '@novation/jobs';
-import { LiquidationError, executeLiquidationStep, markOutboxEventDone } from '@novation/persistence';
+import {
+  LiquidationError,
+  executeLiquidationSteps,
+  markOutboxEventDone,
+  type LiquidationStepOutcome,
+} from '@novation/persistence';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { LiquidationMetrics } from './liquidation.metrics.js';
@@ -25,6 +31,12 @@ export const STEPS_PER_RUN_MAX = 20;
 /**
  * Executes one liquidation (one breach), step by step, then marks its outbox event done.
  *
+ * Batching: each step of the job's own liquidation also steps up to LIQUIDATION_CLAIM_DUE other due
+ * liquidations in the same transaction (executeLiquidationSteps, claimed FOR UPDATE SKIP LOCKED: one another
+ * worker is stepping is left to it). Their own jobs stay the exactly-once carriers: when one runs, its
+ * liquidation is already further on, so it waits for the cool-down (delayed) or finds it ended ('finished')
+ * and marks its outbox event done. In a crash the first jobs thus step most of the book at batch cost.
+ *
  * The cool-down between slices is honoured by re-scheduling, not by sleeping: after a slice, the job is
  * moved to the delayed set until the step's `nextStepAtEpochMs` (job.moveToDelayed + DelayedError), so a
  * cooling liquidation holds no worker slot, no connection and no lock, survives a worker restart (the
@@ -38,6 +50,8 @@ export const STEPS_PER_RUN_MAX = 20;
   lockDuration: LIQUIDATION_JOB_LOCK_DURATION_MS,
 })
 export class LiquidationProcessor extends WorkerHost implements OnModuleDestroy {
+  private readonly logger = new Logger(LiquidationProcessor.name);
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly metrics: LiquidationMetrics,
@@ -73,9 +87,7 @@ export class LiquidationProcessor extends WorkerHost implements OnModuleDestroy 
 
   private async run(job: Job, data: LiquidationJobData, token: string | undefined): Promise<LiquidationJobResult> {
     for (let step = 0; step < STEPS_PER_RUN_MAX; step += 1) {
-      const stopTimer = this.metrics.stepDurationSeconds.startTimer();
-      const outcome = await executeLiquidationStep(this.dataSource, data.liquidationId, Date.now()).finally(stopTimer);
-      this.metrics.steps.inc({ status: outcome.status });
+      const outcome = await this.step(data.liquidationId);
       if (outcome.status === 'completed' || outcome.status === 'finished') {
         await markOutboxEventDone(this.dataSource.manager, data.outboxEventId, Date.now());
         this.metrics.jobsProcessed.inc({ outcome: outcome.status });
@@ -86,6 +98,30 @@ export class LiquidationProcessor extends WorkerHost implements OnModuleDestroy 
     }
     await this.delayUntil(job, Date.now(), token);
     throw new Error('unreachable: delayUntil throws');
+  }
+
+  /** One step of the job's liquidation, with up to LIQUIDATION_CLAIM_DUE others due, in one transaction. */
+  private async step(liquidationId: string): Promise<LiquidationStepOutcome> {
+    const stopTimer = this.metrics.stepDurationSeconds.startTimer();
+    const { outcomes, failures, batchErrors } = await executeLiquidationSteps(
+      this.dataSource,
+      [liquidationId],
+      Date.now(),
+      {
+        claimDue: LIQUIDATION_CLAIM_DUE,
+      },
+    ).finally(stopTimer);
+    for (const outcome of outcomes.values()) this.metrics.steps.inc({ status: outcome.status });
+    for (const error of batchErrors) {
+      this.metrics.batchFallbacks.inc();
+      this.logger.warn(`liquidation batch ran one by one: ${error.message}`);
+    }
+    // A claimed liquidation that failed is its own job's to retry; only the job's own failure is thrown.
+    const failure = failures.get(liquidationId);
+    if (failure !== undefined) throw failure;
+    const outcome = outcomes.get(liquidationId);
+    if (outcome === undefined) throw new Error(`liquidation ${liquidationId} was not stepped`);
+    return outcome;
   }
 
   /** Moves the job to the delayed set until `epochMs` and ends this run (BullMQ's documented pattern). */

@@ -11,6 +11,7 @@ import {
   loadAccountEvent,
   loadAccountEvents,
   recordAccountEvent,
+  recordAccountEvents,
   type AccountEventDraft,
   type AccountEventNotification,
 } from './account-events.js';
@@ -205,6 +206,54 @@ describe('account events in PostgreSQL', () => {
     await expect(record(stateChanged(accountA2, 'test:shared'))).rejects.toThrow('already names another');
     const [count] = (await dataSource.query(`SELECT count(*)::int AS count FROM account_event`)) as { count: number }[];
     expect(count?.count).toBe(1);
+  });
+
+  it('records many events in one statement, in the order given, each announced as one by one', async () => {
+    const drafts = [
+      stateChanged(accountB, 'test:many-1'),
+      stateChanged(houseAccount, 'test:many-house'),
+      stateChanged(accountA1, 'test:many-2'),
+      stateChanged(accountA2, 'test:many-3'),
+    ];
+    await dataSource.transaction((manager) => recordAccountEvents(manager, drafts));
+    const rows = (await dataSource.query(
+      `SELECT id::text AS id, account_id, member_firm_id, dedupe_key FROM account_event ORDER BY id`,
+    )) as { id: string; account_id: string; member_firm_id: string | null; dedupe_key: string }[];
+    expect(rows.map((row) => row.dedupe_key)).toEqual(['test:many-1', 'test:many-house', 'test:many-2', 'test:many-3']);
+    // The house account's event is stored, not announced; the others in id order.
+    for (const row of rows.filter((candidate) => candidate.member_firm_id !== null)) {
+      expect(await nextNotification()).toEqual({
+        id: row.id,
+        memberFirmId: row.member_firm_id,
+        horizon: expect.stringMatching(/^[0-9]+$/),
+      });
+    }
+    // A retried batch (same keys, same accounts and kinds) records nothing; a key naming another event is
+    // refused and the transaction's events roll back with it.
+    await dataSource.transaction((manager) =>
+      recordAccountEvents(manager, [...drafts, stateChanged(accountB, 'test:many-4')]),
+    );
+    await expect(
+      dataSource.transaction((manager) =>
+        recordAccountEvents(manager, [stateChanged(accountB, 'test:many-5'), stateChanged(accountA2, 'test:many-1')]),
+      ),
+    ).rejects.toThrow('already names another account event');
+    await expect(recordAccountEvents(dataSource.manager, [stateChanged(accountA1, 'test:many-no-tx')])).rejects.toThrow(
+      'inside the transaction',
+    );
+    await expect(
+      dataSource.transaction((manager) => recordAccountEvents(manager, [stateChanged(accountA1, 'bad key')])),
+    ).rejects.toThrow('invalid dedupe key');
+    const keys = (await dataSource.query(`SELECT dedupe_key FROM account_event ORDER BY id`)) as {
+      dedupe_key: string;
+    }[];
+    expect(keys.map((row) => row.dedupe_key)).toEqual([
+      'test:many-1',
+      'test:many-house',
+      'test:many-2',
+      'test:many-3',
+      'test:many-4',
+    ]);
   });
 
   it('lists a firm its own events in catch-up order, by account, after a cursor, a page at a time', async () => {

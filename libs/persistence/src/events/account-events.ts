@@ -114,13 +114,7 @@ export async function recordAccountEvent(
   if (!manager.queryRunner?.isTransactionActive) {
     throw new AccountEventError('recordAccountEvent must run inside the transaction that makes the change');
   }
-  if (!isUuid(draft.accountId)) throw new AccountEventError(`invalid account id ${JSON.stringify(draft.accountId)}`);
-  if (!ACCOUNT_EVENT_KINDS.includes(draft.kind)) {
-    throw new AccountEventError(`invalid account event kind ${JSON.stringify(draft.kind)}`);
-  }
-  if (!DEDUPE_KEY.test(draft.dedupeKey))
-    throw new AccountEventError(`invalid dedupe key ${JSON.stringify(draft.dedupeKey)}`);
-  const payload = serialisePayload(draft.payload);
+  const payload = validatedPayload(draft);
   // Inserted and, for a firm's account, announced in one statement (house accounts belong to no firm:
   // nobody subscribes to them). The notification is the AccountEventNotification JSON.
   const inserted: { id: string }[] = await manager.query(
@@ -140,16 +134,87 @@ export async function recordAccountEvent(
   if (created !== undefined) {
     return { id: created.id, created: true };
   }
-  const existing: { id: string; account_id: string; kind: AccountEventKind }[] = await manager.query(
-    `SELECT id::text AS id, account_id, kind FROM account_event WHERE dedupe_key = $1`,
-    [draft.dedupeKey],
-  );
-  const row = existing[0];
-  if (row === undefined) throw new AccountEventError(`account ${draft.accountId} not found`);
-  if (row.account_id !== draft.accountId || row.kind !== draft.kind) {
-    throw new AccountEventError(`dedupe key ${draft.dedupeKey} already names another account event`);
+  const [existing] = await existingEvents(manager, [draft]);
+  return { id: existing as string, created: false };
+}
+
+/** A draft's payload as stored, after every check recordAccountEvent makes of a draft. */
+function validatedPayload(draft: AccountEventDraft): string {
+  if (!isUuid(draft.accountId)) throw new AccountEventError(`invalid account id ${JSON.stringify(draft.accountId)}`);
+  if (!ACCOUNT_EVENT_KINDS.includes(draft.kind)) {
+    throw new AccountEventError(`invalid account event kind ${JSON.stringify(draft.kind)}`);
   }
-  return { id: row.id, created: false };
+  if (!DEDUPE_KEY.test(draft.dedupeKey))
+    throw new AccountEventError(`invalid dedupe key ${JSON.stringify(draft.dedupeKey)}`);
+  return serialisePayload(draft.payload);
+}
+
+/**
+ * The stored ids of drafts whose dedupe key exists already: each must name the same account and kind (a
+ * retried change), else the key names another event and the change is refused.
+ */
+async function existingEvents(manager: EntityManager, drafts: readonly AccountEventDraft[]): Promise<string[]> {
+  const rows: { id: string; account_id: string; kind: AccountEventKind; dedupe_key: string }[] = await manager.query(
+    `SELECT id::text AS id, account_id, kind, dedupe_key FROM account_event WHERE dedupe_key = ANY($1::text[])`,
+    [drafts.map((draft) => draft.dedupeKey)],
+  );
+  const byKey = new Map(rows.map((row) => [row.dedupe_key, row]));
+  return drafts.map((draft) => {
+    const row = byKey.get(draft.dedupeKey);
+    if (row === undefined) throw new AccountEventError(`account ${draft.accountId} not found`);
+    if (row.account_id !== draft.accountId || row.kind !== draft.kind) {
+      throw new AccountEventError(`dedupe key ${draft.dedupeKey} already names another account event`);
+    }
+    return row.id;
+  });
+}
+
+/** Most events one recordAccountEvents call records: bounds the statement's arrays. */
+export const ACCOUNT_EVENTS_PER_CALL_MAX = 5_000;
+
+/**
+ * recordAccountEvent for many events, in one statement: inserted in the order given (ids ascending) and
+ * announced per event exactly as one by one, a key recorded before checked as recordAccountEvent checks it.
+ * Must run inside the transaction that makes the changes.
+ */
+export async function recordAccountEvents(manager: EntityManager, drafts: readonly AccountEventDraft[]): Promise<void> {
+  if (drafts.length === 0) return;
+  if (drafts.length > ACCOUNT_EVENTS_PER_CALL_MAX) {
+    throw new AccountEventError(`at most ${ACCOUNT_EVENTS_PER_CALL_MAX} account events per call`);
+  }
+  if (!manager.queryRunner?.isTransactionActive) {
+    throw new AccountEventError('recordAccountEvents must run inside the transaction that makes the changes');
+  }
+  const payloads = drafts.map(validatedPayload);
+  const inserted: { dedupe_key: string }[] = await manager.query(
+    `WITH input AS (
+       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[]) WITH ORDINALITY
+         AS input(account_id, kind, dedupe_key, payload, ordinal)
+     ), inserted AS (
+       INSERT INTO account_event (account_id, member_firm_id, kind, dedupe_key, payload)
+       SELECT account.id, account.member_firm_id, input.kind, input.dedupe_key, input.payload
+         FROM input JOIN account ON account.id = input.account_id ORDER BY input.ordinal
+       ON CONFLICT (dedupe_key) DO NOTHING
+       RETURNING id, member_firm_id, horizon, dedupe_key)
+     SELECT inserted.dedupe_key,
+            CASE WHEN inserted.member_firm_id IS NOT NULL THEN pg_notify($5, json_build_object(
+              'id', inserted.id::text, 'memberFirmId', inserted.member_firm_id,
+              'horizon', inserted.horizon::text)::text) END AS notified
+       FROM inserted ORDER BY inserted.id`,
+    [
+      drafts.map((draft) => draft.accountId),
+      drafts.map((draft) => draft.kind),
+      drafts.map((draft) => draft.dedupeKey),
+      payloads,
+      ACCOUNT_EVENT_CHANNEL,
+    ],
+  );
+  if (inserted.length === drafts.length) return;
+  const created = new Set(inserted.map((row) => row.dedupe_key));
+  await existingEvents(
+    manager,
+    drafts.filter((draft) => !created.has(draft.dedupeKey)),
+  );
 }
 
 interface AccountEventRow {

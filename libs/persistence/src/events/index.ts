@@ -12,6 +12,7 @@ export {
   loadAccountEvent,
   loadAccountEvents,
   recordAccountEvent,
+  recordAccountEvents,
 } from './account-events.js';
 export type {
   AccountEventDraft,

@@ -2,7 +2,7 @@ import { collateralConversionEntry, conversionPriceOf, type CollateralConversion
 import { Decimal, ONE } from '@novation/money';
 import type { EntityManager } from 'typeorm';
 import type { AccountEntity } from '../entities/membership.entity.js';
-import { postJournalEntry } from '../ledger.js';
+import { postJournalEntry, type JournalEntryDraft } from '../ledger.js';
 import { DEFAULT_LIQUIDATION_PARAMETERS, type ActiveParameterSet } from '../margin/parameter-set-body.js';
 import { LiquidationError } from './liquidation-error.js';
 import { latestMarketData } from '../market-data/publish-marks.js';
@@ -18,7 +18,7 @@ import { assetScales, houseAccountId } from './liquidation-store.js';
 export const CONVERSION_PRICE_AGE_MS_MAX = DEFAULT_LIQUIDATION_PARAMETERS.conversionPriceAgeMsMax;
 
 /** Most assets one account's conversion handles: bounds the step's work (an account holds a few). */
-const CONVERTED_ASSETS_MAX = 100;
+export const CONVERTED_ASSETS_MAX = 100;
 
 export interface CollateralConversionRequest {
   readonly account: AccountEntity;
@@ -107,11 +107,64 @@ export async function convertCollateral(
   manager: EntityManager,
   request: CollateralConversionRequest,
 ): Promise<CollateralConversionOutcome> {
-  const { account, parameterSet } = request;
+  const { account } = request;
   const balances = request.otherBalances ?? (await otherAssetBalances(manager, account));
   if (balances.size === 0) return { status: 'nothing' };
   const assets = [...balances.keys(), account.settlementAsset];
-  const usd = await usdPrices(manager, request, assets);
+  const { indexPrices } = await latestMarketData(manager, {
+    instrumentIds: [],
+    underlyings: conversionUnderlyings(request.parameterSet, assets),
+    asOfEpochMs: request.nowEpochMs,
+  });
+  const planned = planCollateralConversion({
+    ...request,
+    balances,
+    indexPrices,
+    liquidationAccountId: await houseAccountId(manager, 'liquidation'),
+    insuranceFundAccountId: await houseAccountId(manager, 'insurance_fund'),
+    settlementAssetScale: (await assetScales(manager, [account.settlementAsset])).get(
+      account.settlementAsset,
+    ) as number,
+  });
+  if (planned.status !== 'converted') return planned;
+  const { journalEntry, ...converted } = planned;
+  const posted = await postJournalEntry(manager, journalEntry);
+  return { ...converted, journalEntryId: posted.journalEntryId };
+}
+
+/** A conversion planned but not posted: its journal entry in place of the posted entry's id. */
+export type PlannedCollateralConversion =
+  | Exclude<CollateralConversionOutcome, { status: 'converted' }>
+  | (Omit<Extract<CollateralConversionOutcome, { status: 'converted' }>, 'journalEntryId'> & {
+      readonly journalEntry: JournalEntryDraft;
+    });
+
+export interface CollateralConversionPlanInput extends Omit<CollateralConversionRequest, 'otherBalances'> {
+  /** The account's non-zero balances in other assets. */
+  readonly balances: ReadonlyMap<string, Decimal>;
+  /** The latest index price at or before now of (at least) every underlying conversionUnderlyings names. */
+  readonly indexPrices: ReadonlyMap<string, { readonly price: Decimal; readonly observedAt: Date }>;
+  readonly liquidationAccountId: string;
+  readonly insuranceFundAccountId: string;
+  readonly settlementAssetScale: number;
+}
+
+/** The index underlyings that price `assets` under the parameter set (usdAssets need none). */
+export function conversionUnderlyings(parameterSet: ActiveParameterSet, assets: readonly string[]): string[] {
+  const usdAssets = new Set(parameterSet.body.usdAssets);
+  const underlyings = assets.flatMap((asset) => {
+    const index = usdAssets.has(asset) ? undefined : parameterSet.body.assetIndex[asset];
+    return index === undefined ? [] : [index];
+  });
+  return [...new Set(underlyings)];
+}
+
+/** convertCollateral's decision and journal entry, from balances and index prices already read. */
+export function planCollateralConversion(input: CollateralConversionPlanInput): PlannedCollateralConversion {
+  const { account, parameterSet, balances } = input;
+  if (balances.size === 0) return { status: 'nothing' };
+  const assets = [...balances.keys(), account.settlementAsset];
+  const usd = usdPrices(input, assets);
   const refusals: { asset: string; reason: string }[] = [];
   const usdPriceOf = new Map<string, Decimal>();
   for (const asset of assets) {
@@ -123,28 +176,25 @@ export async function convertCollateral(
   const usdOf = (asset: string): Decimal => usdPriceOf.get(asset) as Decimal;
   const result = collateralConversionEntry({
     accountId: account.id,
-    liquidationAccountId: await houseAccountId(manager, 'liquidation'),
-    insuranceFundAccountId: await houseAccountId(manager, 'insurance_fund'),
+    liquidationAccountId: input.liquidationAccountId,
+    insuranceFundAccountId: input.insuranceFundAccountId,
     settlementAsset: account.settlementAsset,
-    settlementAssetScale: (await assetScales(manager, [account.settlementAsset])).get(
-      account.settlementAsset,
-    ) as number,
+    settlementAssetScale: input.settlementAssetScale,
     balances: [...balances].map(([asset, amount]) => ({
       asset,
       amount,
       price: conversionPriceOf(usdOf(asset), usdOf(account.settlementAsset), amount),
     })),
     penaltyFraction: new Decimal(parameterSet.body.liquidation.penaltyFraction),
-    idempotencyKey: request.idempotencyKey,
+    idempotencyKey: input.idempotencyKey,
   });
   if (result.journalEntry === null) return { status: 'nothing' };
-  const posted = await postJournalEntry(manager, result.journalEntry);
   const indexes = [...usd.values()].flatMap((entry) =>
     'observation' in entry && entry.observation !== undefined ? [entry.observation] : [],
   );
   return {
     status: 'converted',
-    journalEntryId: posted.journalEntryId,
+    journalEntry: result.journalEntry,
     conversions: result.conversions,
     penalty: result.penalty,
     indexes: [...new Map(indexes.map((index) => [index.underlying, index])).values()],
@@ -154,21 +204,11 @@ export async function convertCollateral(
 type UsdPrice = { readonly price: Decimal; readonly observation?: IndexObservation } | { readonly refusal: string };
 
 /** Each asset's USD price per the parameter set, or why it has none a conversion may use. */
-async function usdPrices(
-  manager: EntityManager,
-  request: CollateralConversionRequest,
-  assets: readonly string[],
-): Promise<Map<string, UsdPrice>> {
-  const { body, version } = request.parameterSet;
+function usdPrices(input: CollateralConversionPlanInput, assets: readonly string[]): Map<string, UsdPrice> {
+  const { body, version } = input.parameterSet;
   const usdAssets = new Set(body.usdAssets);
   const indexOf = (asset: string): string | undefined => (usdAssets.has(asset) ? undefined : body.assetIndex[asset]);
-  const underlyings = [...new Set(assets.map(indexOf).filter((index): index is string => index !== undefined))];
-  const { indexPrices: latest } = await latestMarketData(manager, {
-    instrumentIds: [],
-    underlyings,
-    asOfEpochMs: request.nowEpochMs,
-  });
-  const oldestAcceptedMs = request.nowEpochMs - request.priceAgeMsMax;
+  const oldestAcceptedMs = input.nowEpochMs - input.priceAgeMsMax;
   const prices = new Map<string, UsdPrice>();
   for (const asset of assets) {
     if (usdAssets.has(asset)) {
@@ -176,14 +216,14 @@ async function usdPrices(
       continue;
     }
     const underlying = indexOf(asset);
-    const row = underlying === undefined ? undefined : latest.get(underlying);
+    const row = underlying === undefined ? undefined : input.indexPrices.get(underlying);
     if (underlying === undefined) {
       prices.set(asset, { refusal: `parameter set ${version} does not price ${asset} (no assetIndex entry)` });
     } else if (row === undefined) {
       prices.set(asset, { refusal: `no ${underlying} index price at or before now` });
     } else if (row.observedAt.getTime() < oldestAcceptedMs) {
       prices.set(asset, {
-        refusal: `${underlying} last observed ${row.observedAt.toISOString()}, more than ${request.priceAgeMsMax} ms ago`,
+        refusal: `${underlying} last observed ${row.observedAt.toISOString()}, more than ${input.priceAgeMsMax} ms ago`,
       });
     } else {
       const observation = { underlying, price: row.price.toFixed(), observedAt: row.observedAt.toISOString() };

@@ -34,7 +34,7 @@ export const ADL_CANDIDATES_MAX = 1_000;
 const PRICE_SCALE = 18;
 
 /** A placeholder resource id for a layer with nothing in it: never posted (a layer of 0 posts nothing). */
-const EMPTY_RESOURCE_ID = 'none';
+export const EMPTY_RESOURCE_ID = 'none';
 
 export interface DeficitCoverInput {
   readonly liquidationId: string;
@@ -454,7 +454,7 @@ function closingPnl(
   return realisedPnl(instrument, closeQuantity.negated(), position.averageEntryPrice, price);
 }
 
-function adlDetails(
+export function adlDetails(
   result: AutoDeleveragingResult,
   target: AdlTarget | null,
   uncovered: Decimal,

@@ -3,6 +3,7 @@ import {
   planLiquidationSlice,
   type LiquidationClose,
   type LiquidationPosition,
+  type LiquidationPositionChange,
 } from '@novation/clearing';
 import type { Instrument } from '@novation/instruments';
 import { Decimal, ONE, ZERO } from '@novation/money';
@@ -15,17 +16,22 @@ import { InstrumentEntity } from '../entities/reference-data.entity.js';
 import { recordAccountEvent } from '../events/account-events.js';
 import { recordMarginCallResolvedEvent, recordMarginStateEvents } from '../events/margin-events.js';
 import { toDomainInstrument } from '../instrument-mapping.js';
-import { postJournalEntry } from '../ledger.js';
+import { postJournalEntry, type JournalEntryDraft } from '../ledger.js';
 import { compareAndSwapMarginState, storeReceipt } from '../margin/margin-account.js';
 import { buildMarginRequest } from '../margin/margin-request-builder.js';
 import { assertEpochMs } from '../margin/margin-service-error.js';
-import { activeParameterSet, type ActiveParameterSet } from '../margin/parameter-set-body.js';
+import {
+  activeParameterSet,
+  type ActiveParameterSet,
+  type LiquidationParameters,
+} from '../margin/parameter-set-body.js';
 import { inTransactionWithRetry, isUuid, lockAccounts } from '../margin/transaction.js';
 import {
   accountBalances,
   conversionJson,
   convertCollateral,
   type CollateralConversionOutcome,
+  type PlannedCollateralConversion,
 } from './convert-collateral.js';
 import { coverLiquidationDeficit, type DeficitCoverOutcome } from './cover-liquidation-deficit.js';
 import { LiquidationError } from './liquidation-error.js';
@@ -64,6 +70,16 @@ export interface LiquidationStepOptions {
   readonly conversionPriceAgeMsMax?: number;
 }
 
+/** Refuses a bad clock or options before any SQL; returns the conversion price age override, if any. */
+export function assertStepOptions(nowEpochMs: number, options: LiquidationStepOptions): number | undefined {
+  assertEpochMs(nowEpochMs);
+  const override = options.conversionPriceAgeMsMax;
+  if (override !== undefined && (!Number.isSafeInteger(override) || override < 0)) {
+    throw new LiquidationError('INVALID_OPTIONS', `conversionPriceAgeMsMax ${String(override)}`);
+  }
+  return override;
+}
+
 /** The ledger idempotency key of step `stepNumber` (also the step row's key). */
 export const liquidationStepKey = (liquidationId: string, stepNumber: number): string =>
   `liq-${liquidationId}-step-${stepNumber}`;
@@ -79,7 +95,8 @@ interface StepContext {
   readonly conversionPriceAgeMsMax: number;
 }
 
-interface BookPosition {
+/** An open position a slice may close, with what planning and the fill need of it. */
+export interface BookPosition {
   readonly instrument: Instrument;
   readonly quantityStep: Decimal;
   readonly quantity: Decimal;
@@ -115,11 +132,7 @@ export async function executeLiquidationStep(
   nowEpochMs: number,
   options: LiquidationStepOptions = {},
 ): Promise<LiquidationStepOutcome> {
-  assertEpochMs(nowEpochMs);
-  const override = options.conversionPriceAgeMsMax;
-  if (override !== undefined && (!Number.isSafeInteger(override) || override < 0)) {
-    throw new LiquidationError('INVALID_OPTIONS', `conversionPriceAgeMsMax ${String(override)}`);
-  }
+  const override = assertStepOptions(nowEpochMs, options);
   if (!isUuid(liquidationId)) {
     throw new LiquidationError('UNKNOWN_LIQUIDATION', `no liquidation ${String(liquidationId)}`);
   }
@@ -146,10 +159,7 @@ export async function executeLiquidationStep(
       nowEpochMs,
       conversionPriceAgeMsMax: override ?? parameterSet.body.liquidation.conversionPriceAgeMsMax,
     };
-    const receipt = computeMarginReceipt(
-      await buildMarginRequest(manager, account.id, nowEpochMs, { parameterSet: context.parameterSet }),
-    );
-    const receiptId = await storeReceipt(manager, account.id, receipt);
+    const { receipt, receiptId } = await marginRun(context, account.id);
     const book = await loadLiquidatableBook(manager, account);
     // One read of the balances serves the whole step until something posts.
     const { settlement: settlementBalance, others } = await accountBalances(manager, account);
@@ -169,9 +179,18 @@ export async function executeLiquidationStep(
       }
     }
     // A conversion posted: the settlement balance is read again; otherwise nothing has posted since the read.
-    await executeFinalStep(context, conversion, conversion?.status === 'converted' ? null : settlementBalance);
+    const untouched = conversion?.status === 'converted' ? null : { settlementBalance, receiptId, receipt };
+    await executeFinalStep(context, conversion, untouched);
     return { ...base, status: 'completed', stepNumber, nextStepAtEpochMs: null };
   });
+}
+
+/** A margin run of `accountId` in the step's transaction, its receipt stored. */
+async function marginRun(context: StepContext, accountId: string) {
+  const receipt = computeMarginReceipt(
+    await buildMarginRequest(context.manager, accountId, context.nowEpochMs, { parameterSet: context.parameterSet }),
+  );
+  return { receipt, receiptId: await storeReceipt(context.manager, accountId, receipt) };
 }
 
 function conversionRequest(context: StepContext, otherBalances: ReadonlyMap<string, Decimal>) {
@@ -202,10 +221,20 @@ async function loadLiquidatableBook(manager: EntityManager, account: AccountEnti
     .getMany();
   if (positions.length === 0) return [];
   const instruments = await manager.findBy(InstrumentEntity, { id: In(positions.map((p) => p.instrumentId)) });
-  const byId = new Map(instruments.map((row) => [row.id, row]));
+  return liquidatableBook(positions, new Map(instruments.map((row) => [row.id, row])));
+}
+
+/**
+ * The book of one account from its open positions (instrument id order) and their instruments: spot, and a
+ * position without an entry price, are left out.
+ */
+export function liquidatableBook(
+  positions: readonly Pick<PositionEntity, 'instrumentId' | 'quantity' | 'averageEntryPrice'>[],
+  instruments: ReadonlyMap<string, InstrumentEntity>,
+): BookPosition[] {
   const book: BookPosition[] = [];
   for (const position of positions) {
-    const row = byId.get(position.instrumentId);
+    const row = instruments.get(position.instrumentId);
     if (row === undefined || row.kind === 'spot' || position.averageEntryPrice === null) continue;
     book.push({
       instrument: toDomainInstrument(row),
@@ -294,24 +323,56 @@ function markPriceOf(result: MarginResult, instrumentId: string): Decimal {
   return new Decimal(position.markPrice);
 }
 
+/** One position change of a slice, with who took part (stored as the step's fill). */
+export interface SliceFill {
+  readonly change: LiquidationPositionChange;
+  readonly role: 'liquidated' | 'liquidation_account';
+  readonly instrument: Instrument;
+}
+
+/** What one slice writes, planned without touching the database (shared by the one-by-one and batched paths). */
+export interface SliceStepPlan {
+  /** The step's one journal entry (key: the step's), null when no money moves. */
+  readonly journalEntry: JournalEntryDraft | null;
+  /** The liquidated account's changes first, then the liquidation account's, in the entry's order. */
+  readonly fills: readonly SliceFill[];
+  /** The step row's details. */
+  readonly details: Readonly<Record<string, unknown>>;
+  /** The liquidation-step account event's payload, beside the liquidation id, step number and receipt id. */
+  readonly event: Readonly<Record<string, unknown>>;
+}
+
+export interface SliceStepInput {
+  readonly account: Pick<AccountEntity, 'id' | 'settlementAsset'>;
+  readonly liquidationId: string;
+  readonly parameters: LiquidationParameters;
+  readonly result: MarginResult;
+  readonly book: readonly BookPosition[];
+  /** > 0 only when the account owes its settlement asset with nothing else to convert. */
+  readonly debt: Decimal;
+  /** The scale of the account's settlement asset and of every settlement asset of the book. */
+  readonly scales: ReadonlyMap<string, number>;
+  readonly liquidationAccountId: string;
+  readonly insuranceFundAccountId: string;
+  readonly idempotencyKey: string;
+}
+
 /**
- * Closes one slice. `debt` (> 0 only when the account owes its settlement asset with nothing else to
+ * Plans one slice. `debt` (> 0 only when the account owes its settlement asset with nothing else to
  * convert) floors the requirement the slice aims to free: a healthy account in debt still closes positions,
  * a bounded fraction at a time, until their money pays the debt or none is left.
  */
-async function executeSlice(
-  context: StepContext,
-  result: MarginResult,
-  receiptId: string,
-  book: readonly BookPosition[],
-  debt: Decimal,
-): Promise<number> {
-  const { manager, account, liquidation, nowEpochMs } = context;
-  const parameters = context.parameterSet.body.liquidation;
+export function planSliceStep(input: SliceStepInput): SliceStepPlan {
+  const { account, book, result, scales } = input;
+  const parameters = input.parameters;
   const prices = pricesInMarginAsset(book, result);
   const assets = [...new Set([account.settlementAsset, ...book.map((p) => p.instrument.settlementAsset)])].sort();
-  const scales = await assetScales(manager, assets);
-  const scale = scales.get(account.settlementAsset) as number;
+  const scaleOf = (asset: string): number => {
+    const scale = scales.get(asset);
+    if (scale === undefined) throw new LiquidationError('MISSING_POSITION', `no scale for asset ${asset}`);
+    return scale;
+  };
+  const scale = scaleOf(account.settlementAsset);
   const contributions = requirementContributions(book, result, prices);
   const positions: LiquidationPosition[] = book.map(({ instrument, quantity }) => ({
     instrumentId: instrument.id,
@@ -327,59 +388,35 @@ async function executeSlice(
     maxSliceFraction: new Decimal(parameters.maxSliceFraction),
     liquidationPenaltyFraction: new Decimal(parameters.penaltyFraction),
     // Not healthy means equity below IM; the floor keeps a rounding-level gap from planning nothing.
-    targetRequirementReduction: Decimal.max(shortfall, debt, new Decimal(10).pow(-scale)),
+    targetRequirementReduction: Decimal.max(shortfall, input.debt, new Decimal(10).pow(-scale)),
     quantitySteps: Object.fromEntries(book.map((p) => [p.instrument.id, p.quantityStep])),
     settlementAssetScale: scale,
     settlementAssets: Object.fromEntries(
-      assets.map((asset) => [
-        asset,
-        { scale: scales.get(asset) as number, priceInMarginAsset: prices.get(asset) ?? ONE },
-      ]),
+      assets.map((asset) => [asset, { scale: scaleOf(asset), priceInMarginAsset: prices.get(asset) ?? ONE }]),
     ),
   });
   // Every book position has a positive contribution (notional fallback) and the target is positive, so a
   // slice always closes something: an empty plan would repeat no-op steps forever.
   if (plan.closes.length === 0) {
-    throw new LiquidationError('NOTHING_TO_CLOSE', `liquidation ${liquidation.id} planned an empty slice`);
+    throw new LiquidationError('NOTHING_TO_CLOSE', `liquidation ${input.liquidationId} planned an empty slice`);
   }
-  const liquidationAccountId = await houseAccountId(manager, 'liquidation');
   const transfer = liquidationTransferEntry({
     accountId: account.id,
-    liquidationAccountId,
-    insuranceFundAccountId: await houseAccountId(manager, 'insurance_fund'),
+    liquidationAccountId: input.liquidationAccountId,
+    insuranceFundAccountId: input.insuranceFundAccountId,
     closes: plan.closes,
     instruments: Object.fromEntries(book.map((p) => [p.instrument.id, p.instrument])),
     referencePrices: Object.fromEntries(book.map((p) => [p.instrument.id, p.averageEntryPrice])),
     settlementAssetScale: scale,
-    assetScales: Object.fromEntries(scales),
-    idempotencyKey: context.idempotencyKey,
+    assetScales: Object.fromEntries(assets.map((asset) => [asset, scaleOf(asset)])),
+    idempotencyKey: input.idempotencyKey,
   });
-  const posted = transfer.journalEntry === null ? null : await postJournalEntry(manager, transfer.journalEntry);
   const instruments = new Map(book.map((p) => [p.instrument.id, p.instrument]));
-  const fills: LiquidationFillRecord[] = [];
-  const changes = [
-    ...transfer.accountChanges.map((change) => ({ change, role: 'liquidated' as const })),
-    ...transfer.liquidationAccountChanges.map((change) => ({ change, role: 'liquidation_account' as const })),
-  ];
-  for (const { change, role } of changes) {
-    const instrument = instruments.get(change.instrumentId) as Instrument;
-    const locked = await lockPosition(manager, change.accountId, change.instrumentId);
-    await applyLiquidationFill(
-      manager,
-      locked,
-      instrument,
-      { quantity: change.quantityChange, price: change.price, postedPnl: change.realisedPnl },
-      nowEpochMs,
-    );
-    fills.push({
-      accountId: change.accountId,
-      instrumentId: change.instrumentId,
-      role,
-      quantity: change.quantityChange,
-      price: change.price,
-    });
-  }
-  const nextStepAtEpochMs = nowEpochMs + context.parameterSet.body.liquidation.coolDownMs;
+  const fillOf = (change: LiquidationPositionChange, role: SliceFill['role']): SliceFill => ({
+    change,
+    role,
+    instrument: instruments.get(change.instrumentId) as Instrument,
+  });
   const details = {
     equity: result.equity,
     initialMargin: result.initialMargin,
@@ -388,6 +425,66 @@ async function executeSlice(
     penaltyByAsset: amountsJson(transfer.penaltyByAsset),
     closes: plan.closes.map((close) => closeJson(close, instruments)),
   };
+  return {
+    journalEntry: transfer.journalEntry,
+    fills: [
+      ...transfer.accountChanges.map((change) => fillOf(change, 'liquidated')),
+      ...transfer.liquidationAccountChanges.map((change) => fillOf(change, 'liquidation_account')),
+    ],
+    details,
+    event: {
+      penalty: transfer.penaltyByAsset[account.settlementAsset]?.toFixed() ?? '0',
+      penaltyByAsset: details.penaltyByAsset,
+      closes: details.closes,
+    },
+  };
+}
+
+/** The stored fill of a slice's position change. */
+export function sliceFillRecord({ change, role }: SliceFill): LiquidationFillRecord {
+  return {
+    accountId: change.accountId,
+    instrumentId: change.instrumentId,
+    role,
+    quantity: change.quantityChange,
+    price: change.price,
+  };
+}
+
+/** Closes one slice (planSliceStep), one position at a time, in the step's transaction. */
+async function executeSlice(
+  context: StepContext,
+  result: MarginResult,
+  receiptId: string,
+  book: readonly BookPosition[],
+  debt: Decimal,
+): Promise<number> {
+  const { manager, account, liquidation, nowEpochMs } = context;
+  const assets = [account.settlementAsset, ...book.map((p) => p.instrument.settlementAsset)];
+  const plan = planSliceStep({
+    account,
+    liquidationId: liquidation.id,
+    parameters: context.parameterSet.body.liquidation,
+    result,
+    book,
+    debt,
+    scales: await assetScales(manager, assets),
+    liquidationAccountId: await houseAccountId(manager, 'liquidation'),
+    insuranceFundAccountId: await houseAccountId(manager, 'insurance_fund'),
+    idempotencyKey: context.idempotencyKey,
+  });
+  const posted = plan.journalEntry === null ? null : await postJournalEntry(manager, plan.journalEntry);
+  for (const { change, instrument } of plan.fills) {
+    const locked = await lockPosition(manager, change.accountId, change.instrumentId);
+    await applyLiquidationFill(
+      manager,
+      locked,
+      instrument,
+      { quantity: change.quantityChange, price: change.price, postedPnl: change.realisedPnl },
+      nowEpochMs,
+    );
+  }
+  const nextStepAtEpochMs = nowEpochMs + context.parameterSet.body.liquidation.coolDownMs;
   await insertLiquidationStep(
     manager,
     {
@@ -397,17 +494,12 @@ async function executeSlice(
       idempotencyKey: context.idempotencyKey,
       receiptId,
       journalEntryId: posted?.journalEntryId ?? null,
-      details,
+      details: plan.details,
       nowEpochMs,
     },
-    fills,
+    plan.fills.map(sliceFillRecord),
   );
-  return continueLiquidation(context, nextStepAtEpochMs, {
-    receiptId,
-    penalty: transfer.penaltyByAsset[account.settlementAsset]?.toFixed() ?? '0',
-    penaltyByAsset: details.penaltyByAsset,
-    closes: details.closes,
-  });
+  return continueLiquidation(context, nextStepAtEpochMs, { receiptId, ...plan.event });
 }
 
 /**
@@ -451,7 +543,7 @@ function closeJson(close: LiquidationClose, instruments: ReadonlyMap<string, Ins
 }
 
 /** What a conversion did (or why it did nothing), for the step details and the account events. */
-function conversionDetails(conversion: CollateralConversionOutcome | null) {
+export function conversionDetails(conversion: CollateralConversionOutcome | PlannedCollateralConversion | null) {
   if (conversion === null || conversion.status === 'nothing') return null;
   if (conversion.status === 'refused') return { status: 'refused', refusals: conversion.refusals };
   return {
@@ -506,13 +598,19 @@ async function recordConversionStep(
 /**
  * The final step: the collateral conversion's outcome (made by the caller, its entry under this step's
  * key), deficit cover, margin call and liquidation closed, account state from a fresh margin run.
- * `settlementBalance` is the account's settlement balance when nothing posted since it was read, else null.
+ * `untouched` is, when nothing has posted since the step's margin run, the account's settlement balance
+ * and that run's stored receipt; else null.
  */
 async function executeFinalStep(
   context: StepContext,
   conversion: CollateralConversionOutcome | null,
-  settlementBalance: Decimal | null,
+  untouched: {
+    readonly settlementBalance: Decimal;
+    readonly receiptId: string;
+    readonly receipt: ReturnType<typeof computeMarginReceipt>;
+  } | null,
 ): Promise<void> {
+  const settlementBalance = untouched?.settlementBalance ?? null;
   const { manager, account, liquidation, nowEpochMs } = context;
   const asset = account.settlementAsset;
   const openPositions: { count: number }[] = await manager.query(
@@ -537,11 +635,10 @@ async function executeFinalStep(
       nowEpochMs,
     });
   }
-  // A fresh margin run after the deficit is covered decides where the account goes.
-  const receipt = computeMarginReceipt(
-    await buildMarginRequest(manager, account.id, nowEpochMs, { parameterSet: context.parameterSet }),
-  );
-  const receiptId = await storeReceipt(manager, account.id, receipt);
+  // A fresh margin run after the deficit is covered decides where the account goes. When nothing posted
+  // since the step's own run (no conversion, no cover), that run's receipt is the same one: it is reused.
+  const fresh = untouched !== null && cover === null ? untouched : await marginRun(context, account.id);
+  const { receipt, receiptId } = fresh;
   const newState = (await holdsNegativeBalance(manager, account.id))
     ? 'liquidating'
     : stateAfterLiquidation(receipt.result);
@@ -641,7 +738,7 @@ async function holdsNegativeBalance(manager: EntityManager, accountId: string): 
  * final step can only be a deficit nothing covered (no position is left to close): it stays 'liquidating'
  * for an operator, and the auditor still accepts its negative balance.
  */
-function stateAfterLiquidation(result: MarginResult): AccountMarginState {
+export function stateAfterLiquidation(result: MarginResult): AccountMarginState {
   switch (result.status) {
     case 'healthy':
       return 'healthy';

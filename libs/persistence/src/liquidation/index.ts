@@ -1,5 +1,7 @@
 export { executeLiquidationStep, liquidationStepKey } from './execute-liquidation-step.js';
 export type { LiquidationStepOptions, LiquidationStepOutcome } from './execute-liquidation-step.js';
+export { LIQUIDATION_BATCH_MAX, executeLiquidationSteps } from './execute-liquidation-steps.js';
+export type { LiquidationStepsOptions, LiquidationStepsOutcome } from './execute-liquidation-steps.js';
 export { CONVERSION_PRICE_AGE_MS_MAX } from './convert-collateral.js';
 export { ADL_CANDIDATES_MAX } from './cover-liquidation-deficit.js';
 export { LiquidationError } from './liquidation-error.js';
