@@ -3,12 +3,18 @@
  * batching). A crash book of LIQUIDATION_BENCH_ACCOUNTS member accounts (2,000 by default; the crash
  * replay's book: leveraged BTC and ETH perpetuals, the dated future, options; apps/liquidation-worker/test/
  * crash-market.ts) is built through the real trade and ledger paths, BTC-USD and ETH-USD fall 40% (in four
- * publications), and every account is re-margined, which opens one liquidation per breach. Then, timed:
- * every liquidation is driven to its end by executeLiquidationStep exactly as the worker's processor does
- * (steps back to back: the bench's parameters have no cool-down and close whole positions, so most
- * liquidations take one slice and a final step), LIQUIDATION_QUEUE_CONCURRENCY at a time in this process.
- * Printed: liquidations completed and steps committed per second, and the auditor's verdict afterwards;
- * before that, the margin runs over the book, one transaction per account and batched (marginAccounts). Measures only: never fails on timing.
+ * publications), and every account is re-margined, which opens one liquidation per breach. The database is
+ * then copied (CREATE DATABASE ... TEMPLATE), and each copy drives every liquidation to its end, timed:
+ * - one by one: executeLiquidationStep, one transaction per step, LIQUIDATION_QUEUE_CONCURRENCY at a time
+ *   (how the worker ran before batching; skipped with LIQUIDATION_BENCH_PATHS=batched);
+ * - batched: LIQUIDATION_BENCH_RUNNERS (2) loops calling executeLiquidationSteps with claimDue, up to
+ *   LIQUIDATION_BATCH_MAX liquidations per transaction, as the worker's jobs claim them.
+ * The bench's parameters have no cool-down and close whole positions, so most liquidations take one slice
+ * and a final step. Printed per path: liquidations and steps per second, the CPU time per liquidation of
+ * this Node process and of the database's PostgreSQL backends (steadier than wall-clock rates on a shared
+ * machine, and what bounds the rate: 2 cores / CPU per liquidation), and the auditor's verdict; before that,
+ * the margin runs over the book, one transaction per account and batched (marginAccounts). Measures only:
+ * never fails on timing.
  */
 import { performance } from 'node:perf_hooks';
 import { LIQUIDATION_QUEUE_CONCURRENCY } from '@novation/jobs';
@@ -25,6 +31,7 @@ import {
 import { createTestDatabase } from '@novation/testing';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
+import { nodeCpuMs, postgresCpuBetween, postgresCpuMs } from './cpu-time.js';
 import { buildCrashMarket } from '../../apps/liquidation-worker/test/crash-market.js';
 
 const ACCOUNTS = accountCount(process.env['LIQUIDATION_BENCH_ACCOUNTS'] ?? '2000');
@@ -56,8 +63,24 @@ async function pool<T>(items: readonly T[], concurrency: number, work: (item: T)
   await Promise.all(runners);
 }
 
+/** LIQUIDATION_BENCH_PATHS=batched skips the one-by-one path (to profile the batched one alone). */
+const ONE_BY_ONE = (process.env['LIQUIDATION_BENCH_PATHS'] ?? 'all') !== 'batched';
+
 /** The batched path's concurrent runners (one transaction each at a time). */
-const BATCH_RUNNERS = 2;
+const BATCH_RUNNERS = runnerCount(process.env['LIQUIDATION_BENCH_RUNNERS'] ?? '2');
+
+function runnerCount(raw: string): number {
+  const count = Number(raw);
+  if (!Number.isSafeInteger(count) || count < 1 || count > 16) {
+    throw new RangeError('LIQUIDATION_BENCH_RUNNERS must be an integer in [1, 16]');
+  }
+  return count;
+}
+
+/** CPU readings at the start of a timed path: this process's and the database backends'. */
+async function cpuMark(dataSource: DataSource) {
+  return { node: nodeCpuMs(), postgres: await postgresCpuMs(dataSource) };
+}
 
 /** A copy of the database at `url` (no connection may be open to it), dropped by the returned drop(). */
 async function cloneDatabase(url: string): Promise<{ url: string; drop(): Promise<void> }> {
@@ -87,8 +110,12 @@ async function resultRow(
   steps: number,
   elapsedMs: number,
   unfinished: number,
+  cpu: Awaited<ReturnType<typeof cpuMark>>,
 ): Promise<string[]> {
   const seconds = elapsedMs / 1000;
+  const nodeMs = nodeCpuMs() - cpu.node;
+  const postgresMs = postgresCpuBetween(cpu.postgres, await postgresCpuMs(dataSource));
+  const perLiquidation = (ms: number | null) => (ms === null ? 'n/a' : String(Math.round((ms * 1000) / liquidations)));
   const violations = await auditInvariants(dataSource.manager);
   return [
     path.padEnd(14),
@@ -98,6 +125,8 @@ async function resultRow(
     (liquidations / seconds).toFixed(1).padStart(14),
     (steps / seconds).toFixed(1).padStart(7),
     String(unfinished).padStart(10),
+    perLiquidation(nodeMs).padStart(9),
+    perLiquidation(postgresMs).padStart(7),
     violations.length === 0 ? 'passed' : `failed: ${violations.map((violation) => violation.check).join(', ')}`,
   ];
 }
@@ -170,21 +199,33 @@ async function main(): Promise<void> {
       // did before batching, LIQUIDATION_QUEUE_CONCURRENCY at a time.
       let steps = 0;
       let unfinished = 0;
+      let cpu = await cpuMark(dataSource);
       let started = performance.now();
-      await pool(pending, LIQUIDATION_QUEUE_CONCURRENCY, async ({ id }) => {
-        for (let step = 0; step < STEPS_PER_LIQUIDATION_MAX; step += 1) {
-          const outcome = await executeLiquidationStep(dataSource, id, Date.now());
-          if (outcome.status === 'slice' || outcome.status === 'completed') steps += 1;
-          if (outcome.status === 'completed' || outcome.status === 'finished') return;
-        }
-        unfinished += 1;
-      });
-      rows.push(
-        await resultRow('one by one', dataSource, pending.length, steps, performance.now() - started, unfinished),
-      );
+      if (ONE_BY_ONE) {
+        await pool(pending, LIQUIDATION_QUEUE_CONCURRENCY, async ({ id }) => {
+          for (let step = 0; step < STEPS_PER_LIQUIDATION_MAX; step += 1) {
+            const outcome = await executeLiquidationStep(dataSource, id, Date.now());
+            if (outcome.status === 'slice' || outcome.status === 'completed') steps += 1;
+            if (outcome.status === 'completed' || outcome.status === 'finished') return;
+          }
+          unfinished += 1;
+        });
+        rows.push(
+          await resultRow(
+            'one by one',
+            dataSource,
+            pending.length,
+            steps,
+            performance.now() - started,
+            unfinished,
+            cpu,
+          ),
+        );
+      }
       // Batched: BATCH_RUNNERS loops each stepping every due liquidation it can claim, LIQUIDATION_BATCH_MAX
       // per transaction (executeLiquidationSteps with claimDue), until none is left.
       steps = 0;
+      cpu = await cpuMark(batchedSource);
       started = performance.now();
       let idle = 0;
       await Promise.all(
@@ -220,6 +261,7 @@ async function main(): Promise<void> {
           steps,
           performance.now() - started,
           left?.count ?? 0,
+          cpu,
         ),
       );
       console.log(
@@ -238,6 +280,8 @@ async function main(): Promise<void> {
           'liquidations/s',
           'steps/s',
           'unfinished',
+          'node µs/l',
+          'PG µs/l',
           'auditor',
         ].join(' | '),
       );

@@ -31,6 +31,7 @@ import {
   stateAfterLiquidation,
   type BookPosition,
   type LiquidationStepOutcome,
+  type SliceFill,
   type SliceStepPlan,
 } from './execute-liquidation-step.js';
 import { LiquidationError } from './liquidation-error.js';
@@ -340,10 +341,13 @@ async function stepBatch(
   });
   const events: AccountEventDraft[] = [];
   const nextStepAtEpochMs = nowEpochMs + parameterSet.body.liquidation.coolDownMs;
-  await writeSlices(manager, slices, nowEpochMs, nextStepAtEpochMs, events);
+  const houseFills: SliceFill[] = [];
+  await writeSlices(manager, slices, nowEpochMs, nextStepAtEpochMs, events, houseFills);
   const written = await postFinalEntries(manager, finals, parameterSet, nowEpochMs);
   await writeFinals(manager, written, parameterSet, nowEpochMs, events);
   await recordAccountEvents(manager, orderedEvents(events, stepped));
+  // Last, so the rows every concurrent batch needs are held only for the commit.
+  await movePositions(manager, houseFills, nowEpochMs);
   for (const step of slices) {
     outcomes.set(step.liquidationId, {
       liquidationId: step.liquidationId,
@@ -479,6 +483,39 @@ async function loadBalances(
   return balances;
 }
 
+/**
+ * Applies `fills` (in order: the batch's id order) to their positions, locked in (account, instrument)
+ * order, and writes each once: a position several fills move (the liquidation account's) moves as it would
+ * one fill at a time, rounded as PostgreSQL stores it between fills.
+ */
+async function movePositions(manager: EntityManager, fills: readonly SliceFill[], nowEpochMs: number): Promise<void> {
+  if (fills.length === 0) return;
+  const positions = await lockPositions(
+    manager,
+    fills.map(({ change }) => [change.accountId, change.instrumentId] as const),
+  );
+  for (const { change, instrument } of fills) {
+    const moved = positions.get(positionKey(change.accountId, change.instrumentId)) as MovedPosition;
+    const next = applyFill(
+      moved.position,
+      {
+        side: change.quantityChange.isNegative() ? 'sell' : 'buy',
+        quantity: change.quantityChange.abs(),
+        price: change.price,
+      },
+      instrument,
+    ).position;
+    moved.position = {
+      quantity: stored(next.quantity),
+      averageEntryPrice:
+        next.averageEntryPrice === null || next.quantity.isZero() ? null : stored(next.averageEntryPrice),
+      realisedPnl: stored(moved.position.realisedPnl.plus(change.realisedPnl)),
+    };
+    moved.fills += 1;
+  }
+  await updatePositions(manager, [...positions.values()], nowEpochMs);
+}
+
 /** numeric(38,18): what PostgreSQL keeps of a value written to a position column (it rounds half away from 0). */
 const POSITION_SCALE = 18;
 const stored = (value: Decimal): Decimal => value.toDecimalPlaces(POSITION_SCALE, Decimal.ROUND_HALF_UP);
@@ -498,6 +535,7 @@ async function writeSlices(
   nowEpochMs: number,
   nextStepAtEpochMs: number,
   events: AccountEventDraft[],
+  houseFills: SliceFill[],
 ): Promise<void> {
   if (slices.length === 0) return;
   const withEntries = slices.filter((step) => step.plan.journalEntry !== null);
@@ -513,33 +551,14 @@ async function writeSlices(
     if (!result.created) throw new LedgerError('IDEMPOTENCY_KEY_REUSED', `step key ${step.idempotencyKey} exists`);
     journalEntryIds.set(step.liquidationId, result.journalEntryId);
   });
-  const positions = await lockPositions(
+  // The liquidated accounts' own positions now; the liquidation account's, which every batch shares, last.
+  const fills = slices.flatMap((step) => step.plan.fills);
+  await movePositions(
     manager,
-    slices.flatMap((step) => step.plan.fills.map(({ change }) => [change.accountId, change.instrumentId] as const)),
+    fills.filter((fill) => fill.role === 'liquidated'),
+    nowEpochMs,
   );
-  // Fills in the batch's id order: the liquidation account's shared positions move as they would one by one.
-  for (const step of slices) {
-    for (const { change, instrument } of step.plan.fills) {
-      const moved = positions.get(positionKey(change.accountId, change.instrumentId)) as MovedPosition;
-      const next = applyFill(
-        moved.position,
-        {
-          side: change.quantityChange.isNegative() ? 'sell' : 'buy',
-          quantity: change.quantityChange.abs(),
-          price: change.price,
-        },
-        instrument,
-      ).position;
-      moved.position = {
-        quantity: stored(next.quantity),
-        averageEntryPrice:
-          next.averageEntryPrice === null || next.quantity.isZero() ? null : stored(next.averageEntryPrice),
-        realisedPnl: stored(moved.position.realisedPnl.plus(change.realisedPnl)),
-      };
-      moved.fills += 1;
-    }
-  }
-  await updatePositions(manager, [...positions.values()], nowEpochMs);
+  houseFills.push(...fills.filter((fill) => fill.role === 'liquidation_account'));
   await insertSteps(
     manager,
     slices.map((step) => ({
