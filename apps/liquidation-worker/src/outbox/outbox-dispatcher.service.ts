@@ -173,7 +173,8 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnModuleDestroy
     let requeued = 0;
     let failed = 0;
     for (const event of stale) {
-      const reason = await this.lostJobReason(event);
+      // The last dispatch's failed job is kept: the admin service lists it with the failed jobs.
+      const reason = await this.lostJobReason(event, event.attempts >= this.options.dispatchAttemptsMax);
       if (reason === undefined) continue;
       const status = await requeueOutboxEvent(this.dataSource.manager, event.id, {
         reason,
@@ -193,10 +194,11 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnModuleDestroy
    * active. A failed or completed job is removed, so the re-dispatch under the same id is not deduplicated.
    * So is a job in no state at all: its hash outlived the lists that held it (keys lost to a flush or a
    * failover while the job was added or moved), nothing will ever run it, and BullMQ would drop every
-   * re-dispatch under its id as a duplicate until the event failed for good. If it is still locked (a
+   * re-dispatch under its id as a duplicate until the event failed for good. On the event's final dispatch
+   * a failed job is kept (nothing re-dispatches under its id). If it is still locked (a
    * worker runs it without its list), it is left for a later pass, once the lock has expired.
    */
-  private async lostJobReason(event: StaleOutboxEvent): Promise<string | undefined> {
+  private async lostJobReason(event: StaleOutboxEvent, finalDispatch: boolean): Promise<string | undefined> {
     const job = await this.jobOf(event);
     if (job === undefined) return 'job not found in Redis';
     const state = await job.getState();
@@ -205,6 +207,8 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnModuleDestroy
     else if (state === 'completed') reason = 'job completed without marking the event done';
     else if (state === 'unknown') reason = 'job in no state (orphaned hash)';
     if (reason === undefined) return undefined;
+    // Not dispatched again: a failed job stays in Redis's failed set as the record of the failure.
+    if (finalDispatch && state === 'failed') return reason;
     try {
       await job.remove();
     } catch (error) {

@@ -100,6 +100,35 @@ describe('the outbox reconciler and an orphaned job hash', () => {
     expect(await statusOf(event.id)).toBe('done');
   });
 
+  it('fails an event after its last dispatch and keeps that failed job for the admin service', async () => {
+    const dispatcher = app.get(OutboxDispatcher);
+    const event = await dataSource.transaction((manager) =>
+      recordOutboxEvent(manager, {
+        kind: 'margin-check',
+        dedupeKey: 'final-dispatch-test-1',
+        payload: { accountIds: [market.deltaAccount], nowEpochMs: Date.now() },
+      }),
+    );
+    // Its last dispatch (10, the default limit) ran a job that failed: here a payload the worker refuses.
+    await dataSource.query(
+      `UPDATE outbox_event SET status = 'enqueued', attempts = 10, enqueued_at = now() - interval '1 hour' WHERE id = $1`,
+      [event.id],
+    );
+    const job = await queue.add(
+      MarginJobName.CheckAccounts,
+      { outboxEventId: 'not an id' },
+      marginCheckJobOptions(event.id),
+    );
+    const deadline = Date.now() + WAIT_MS;
+    while ((await job.getState()) !== 'failed' && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(await job.getState()).toBe('failed');
+    expect(await dispatcher.reconcileOnce(Date.now())).toMatchObject({ failed: 1 });
+    expect(await statusOf(event.id)).toBe('failed');
+    expect(await queue.getJobState(outboxJobId(event.id))).toBe('failed');
+  });
+
   it('runs a first reconciler pass at boot, before its first interval', async () => {
     // An event enqueued earlier whose job is gone from Redis, and a worker whose interval is far longer than
     // the test: only the pass at boot can hand it back to the queue.

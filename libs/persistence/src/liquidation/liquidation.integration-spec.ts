@@ -12,7 +12,9 @@ import { ensureDemoParameterSet } from '../margin/demo-parameter-set.js';
 import { marginAccount } from '../margin/margin-account.js';
 import type { LiquidationParameters } from '../margin/parameter-set-body.js';
 import { seedDemoMarket } from '../seed/demo-market.js';
+import { requeueOutboxEvent } from '../outbox/outbox.js';
 import { executeLiquidationStep, type LiquidationStepOutcome } from './execute-liquidation-step.js';
+import { executeLiquidationSteps } from './execute-liquidation-steps.js';
 import { LiquidationError } from './liquidation-error.js';
 
 const SEED_TIME = new Date('2026-11-25T12:00:00Z');
@@ -1093,6 +1095,37 @@ describe('liquidation execution in PostgreSQL', () => {
     expect(final2.status).toBe('completed');
     expect((await balance(replayed)).toFixed()).toBe('4306.547');
     expect(await marginStateOf(replayed)).toBe('healthy');
+  });
+
+  it('fails a liquidation whose outbox event fails for good: no longer stepped, nor claimed by a batch', async () => {
+    await setLiquidationParameters({
+      penaltyFraction: '0.001',
+      maxSliceFraction: '1',
+      coolDownMs: 0,
+      deficitMode: 'default-waterfall',
+    });
+    const stuck = await fundedAccount('STUCK', '6000');
+    await openPositions(stuck, await fundedAccount('STUCKSHORT', '100000'), 'BTC-PERP', '5', '100000');
+    await marginAccount(dataSource, stuck, T0);
+    const liquidation = await liquidationOf(stuck);
+    const [event] = (await dataSource.query(
+      `SELECT id::text AS id FROM outbox_event WHERE kind = 'liquidation' AND payload->>'liquidationId' = $1`,
+      [liquidation.id],
+    )) as { id: string }[];
+    // Dispatched once, its job lost or failed: at a limit of one dispatch, the event fails for good.
+    await dataSource.query(
+      `UPDATE outbox_event SET status = 'enqueued', attempts = 1, enqueued_at = now() WHERE id = $1`,
+      [event?.id],
+    );
+    const options = { reason: 'job failed: boom', dispatchAttemptsMax: 1 };
+    expect(await requeueOutboxEvent(dataSource.manager, event?.id ?? '', options)).toBe('failed');
+    expect((await liquidationOf(stuck)).status).toBe('failed');
+    expect((await executeLiquidationStep(dataSource, liquidation.id, T0)).status).toBe('finished');
+    const batch = await executeLiquidationSteps(dataSource, [], T0, { claimDue: 10 });
+    expect(batch.outcomes.has(liquidation.id)).toBe(false);
+    expect(await stepRows(liquidation.id)).toEqual([]);
+    // Left for an operator: the account stays frozen in 'liquidating'.
+    expect((await dataSource.manager.findOneByOrFail(AccountEntity, { id: stuck })).marginState).toBe('liquidating');
   });
 
   it('refuses an unknown liquidation with a typed error', async () => {

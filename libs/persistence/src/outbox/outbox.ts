@@ -289,8 +289,10 @@ export async function listStaleEnqueuedOutboxEvents(
 
 /**
  * Puts an enqueued event back to pending (its job was lost or gave up), or to failed once it has been
- * dispatched `dispatchAttemptsMax` times. Returns the new status, or null if the event was no longer
- * enqueued (done meanwhile: nothing to do).
+ * dispatched `dispatchAttemptsMax` times. A liquidation event that fails for good fails its liquidation in
+ * the same statement: it is no longer stepped (nor claimed by other liquidations' batches), and stays,
+ * with its account 'liquidating', for an operator. Returns the new status, or null if the event was no
+ * longer enqueued (done meanwhile: nothing to do).
  */
 export async function requeueOutboxEvent(
   manager: EntityManager,
@@ -301,13 +303,22 @@ export async function requeueOutboxEvent(
   if (!Number.isInteger(options.dispatchAttemptsMax) || options.dispatchAttemptsMax < 1) {
     throw new OutboxError('dispatchAttemptsMax must be a positive integer');
   }
-  const rows = (await manager.query(
-    `UPDATE outbox_event
-        SET status = CASE WHEN attempts >= $3 THEN 'failed' ELSE 'pending' END, last_error = $2
-      WHERE id = $1 AND status = 'enqueued' RETURNING status`,
+  const rows: { status: 'pending' | 'failed' }[] = await manager.query(
+    `WITH event AS (
+       UPDATE outbox_event
+          SET status = CASE WHEN attempts >= $3 THEN 'failed' ELSE 'pending' END, last_error = $2
+        WHERE id = $1 AND status = 'enqueued' RETURNING status, kind, payload
+     ), given_up AS (
+       UPDATE liquidation SET status = 'failed', next_step_at = NULL
+         FROM event
+        WHERE event.status = 'failed' AND event.kind = 'liquidation'
+          AND liquidation.id = (event.payload->>'liquidationId')::uuid AND liquidation.status IN ('pending', 'in_progress')
+       RETURNING liquidation.id
+     )
+     SELECT status FROM event`,
     [eventId, options.reason.slice(0, LAST_ERROR_LENGTH_MAX), options.dispatchAttemptsMax],
-  )) as [{ status: 'pending' | 'failed' }[], number];
-  return rows[0][0]?.status ?? null;
+  );
+  return rows[0]?.status ?? null;
 }
 
 /** Open events by status, for the outbox gauge (served by the outbox_event_open index). */
