@@ -33,9 +33,11 @@ export const STEPS_PER_RUN_MAX = 20;
  *
  * Batching: each step of the job's own liquidation also steps up to LIQUIDATION_CLAIM_DUE other due
  * liquidations in the same transaction (executeLiquidationSteps, claimed FOR UPDATE SKIP LOCKED: one another
- * worker is stepping is left to it). Their own jobs stay the exactly-once carriers: when one runs, its
- * liquidation is already further on, so it waits for the cool-down (delayed) or finds it ended ('finished')
- * and marks its outbox event done. In a crash the first jobs thus step most of the book at batch cost.
+ * worker is stepping is left to it; one whose step cannot be batched, a waterfall cover say, is left to its
+ * own job, so the queue's slots run those side by side). Their own jobs stay the exactly-once carriers:
+ * when one runs, its liquidation is already further on, so it waits for the cool-down (delayed) or finds
+ * it ended ('finished') and marks its outbox event done. In a crash the first jobs thus step most of the
+ * book at batch cost.
  *
  * The cool-down between slices is honoured by re-scheduling, not by sleeping: after a slice, the job is
  * moved to the delayed set until the step's `nextStepAtEpochMs` (job.moveToDelayed + DelayedError), so a
@@ -109,6 +111,7 @@ export class LiquidationProcessor extends WorkerHost implements OnModuleDestroy 
       Date.now(),
       {
         claimDue: LIQUIDATION_CLAIM_DUE,
+        stepDeferredClaims: false,
       },
     ).finally(stopTimer);
     for (const outcome of outcomes.values()) this.metrics.steps.inc({ status: outcome.status });

@@ -49,6 +49,13 @@ export interface LiquidationStepsOptions {
    * fill the last batch only, up to LIQUIDATION_BATCH_MAX liquidations with the given ones. Default 0.
    */
   readonly claimDue?: number;
+  /**
+   * Whether a claimed liquidation whose step cannot be batched (a waterfall cover, deleveraging, a batch
+   * that rolled back) is stepped one by one here after the batch (true, the default) or left to its own
+   * job (false: the worker's choice, so one job does not run many such steps in a row while the queue's
+   * other slots, which would run them side by side, wait).
+   */
+  readonly stepDeferredClaims?: boolean;
 }
 
 export interface LiquidationStepsOutcome {
@@ -88,6 +95,7 @@ export async function executeLiquidationSteps(
 ): Promise<LiquidationStepsOutcome> {
   const override = assertStepOptions(nowEpochMs, options);
   const claimDue = options.claimDue ?? 0;
+  const stepDeferredClaims = options.stepDeferredClaims ?? true;
   if (!Number.isSafeInteger(claimDue) || claimDue < 0) {
     throw new LiquidationError('INVALID_OPTIONS', `claimDue ${String(claimDue)}`);
   }
@@ -127,12 +135,13 @@ export async function executeLiquidationSteps(
       // A shared write failed and the batch rolled back: its liquidations (given and claimed) go one by one,
       // so the failing one reports its own error and holds nobody back.
       batchErrors.push(error instanceof Error ? error : new Error(String(error)));
-      for (const id of [...chunk, ...claimed]) await single(id);
+      for (const id of [...chunk, ...(stepDeferredClaims ? claimed : [])]) await single(id);
       continue;
     }
     for (const [id, outcome] of batch.outcomes) outcomes.set(id, outcome);
     for (const [id, failure] of batch.failures) failures.set(id, failure);
-    for (const id of batch.deferred) await single(id);
+    const given = new Set(chunk);
+    for (const id of batch.deferred) if (stepDeferredClaims || given.has(id)) await single(id);
   }
   return { outcomes, failures, batchErrors };
 }

@@ -1097,6 +1097,33 @@ describe('liquidation execution in PostgreSQL', () => {
     expect(await marginStateOf(replayed)).toBe('healthy');
   });
 
+  it('batches claimed liquidations, and leaves a claimed waterfall cover to its own job when asked', async () => {
+    await setLiquidationParameters({
+      penaltyFraction: '0.001',
+      maxSliceFraction: '1',
+      coolDownMs: 0,
+      deficitMode: 'default-waterfall',
+    });
+    await setHouseBalance('insurance_fund', '10000', 'test:insurance:claims');
+    const bankrupt = await fundedAccount('CLAIMED', '6000');
+    await openPositions(bankrupt, await fundedAccount('CLAIMEDSHORT', '100000'), 'BTC-PERP', '5', '100000');
+    await marginAccount(dataSource, bankrupt, T0);
+    const liquidation = await liquidationOf(bankrupt);
+    // Claimed (not given): its slice is batched.
+    const first = await executeLiquidationSteps(dataSource, [], T0, { claimDue: 10, stepDeferredClaims: false });
+    expect(first.outcomes.get(liquidation.id)?.status).toBe('slice');
+    // Its final step covers a deficit by the waterfall, which is not batched: left to its own job...
+    const second = await executeLiquidationSteps(dataSource, [], T0, { claimDue: 10, stepDeferredClaims: false });
+    expect(second.outcomes.has(liquidation.id)).toBe(false);
+    expect(second.failures.size).toBe(0);
+    expect((await stepRows(liquidation.id)).map((row) => row.kind)).toEqual(['slice']);
+    // ...or stepped one by one after the batch by default.
+    const third = await executeLiquidationSteps(dataSource, [], T0, { claimDue: 10 });
+    expect(third.outcomes.get(liquidation.id)?.status).toBe('completed');
+    expect((await liquidationOf(bankrupt)).deficit.toFixed()).toBe('1992.5');
+    expect((await balance(bankrupt)).toFixed()).toBe('0');
+  });
+
   it('fails a liquidation whose outbox event fails for good: no longer stepped, nor claimed by a batch', async () => {
     await setLiquidationParameters({
       penaltyFraction: '0.001',
