@@ -49,9 +49,31 @@ const ROUNDS_MAX = 100;
 type DeficitMode = CrashLiquidationParameters['deficitMode'];
 
 /** The equivalence test's books, one per deficit mode. */
-const EQUIVALENCE_BOOKS: readonly { readonly mode: DeficitMode; readonly accounts: number; readonly seed: number }[] = [
-  { mode: 'default-waterfall', accounts: ACCOUNTS, seed: SEED },
-  { mode: 'auto-deleveraging', accounts: ADL_ACCOUNTS, seed: ADL_SEED },
+/** USDC in the insurance fund and the CCP's capital before the crash. */
+interface DefaultResources {
+  readonly insuranceFundUsdc: string;
+  readonly ccpCapitalUsdc: string;
+}
+
+/** Enough for every deficit of these books, on the insurance fund alone. */
+const AMPLE: DefaultResources = { insuranceFundUsdc: '1000000000', ccpCapitalUsdc: '1000000000' };
+
+const EQUIVALENCE_BOOKS: readonly {
+  readonly mode: DeficitMode;
+  readonly accounts: number;
+  readonly seed: number;
+  readonly resources: DefaultResources;
+}[] = [
+  // A small fund and a small capital: covers go through the fund, the reserve accounts (defaulter margin)
+  // and the CCP's capital, batched, the balances followed from cover to cover; once those run out, deficits
+  // are left uncovered, which the batch leaves to one by one.
+  {
+    mode: 'default-waterfall',
+    accounts: ACCOUNTS,
+    seed: SEED,
+    resources: { insuranceFundUsdc: '40000', ccpCapitalUsdc: '80000' },
+  },
+  { mode: 'auto-deleveraging', accounts: ADL_ACCOUNTS, seed: ADL_SEED, resources: AMPLE },
 ];
 
 /** A database cloned from another with CREATE DATABASE ... TEMPLATE: the same rows, the same ids. */
@@ -99,24 +121,24 @@ async function openDataSource(url: string): Promise<DataSource> {
 /**
  * The crash book with its liquidations opened: `accounts` member accounts, BTC and ETH down 40%, every
  * account margined once (the breaches open their liquidations, all due at once). Slices of half a
- * position, no cool-down (every round steps every liquidation), a small penalty, and an insurance fund
- * that covers every deficit on its own: the other waterfall layers, and auto-deleveraging's choice of
- * counterparties, would depend on the order in which deficits are met (under auto-deleveraging nothing is
- * deleveraged, so the batch covers every deficit itself).
+ * position, no cool-down (every round steps every liquidation), a small penalty, and the given insurance
+ * fund and CCP capital. Under auto-deleveraging the fund covers every deficit on its own: the choice of
+ * counterparties would depend on the order in which deficits are met, so nothing is deleveraged and the
+ * batch covers every deficit itself.
  */
 async function buildLiquidatingBook(
   dataSource: DataSource,
   accounts: number,
   seed: number,
   deficitMode: DeficitMode,
+  resources: DefaultResources,
 ): Promise<void> {
   await migrateUp(dataSource);
   const market = await buildCrashMarket(dataSource, {
     accounts,
     seed,
     liquidation: { penaltyFraction: '0.005', maxSliceFraction: '0.5', coolDownMs: 0, deficitMode },
-    insuranceFundUsdc: '1000000000',
-    ccpCapitalUsdc: '1000000000',
+    ...resources,
   });
   const crashAt = Date.now() - 10_000;
   for (let step = 1; step <= CRASH_PUBLICATIONS; step += 1) {
@@ -147,7 +169,12 @@ interface RoundStep {
   /** details.conversion.status ('converted' or 'refused'); null when there was nothing to convert. */
   readonly conversion: string | null;
   /** details.cover; null when no deficit was covered. */
-  readonly cover: { readonly mode: string; readonly residualDeficit?: string } | null;
+  readonly cover: {
+    readonly mode: string;
+    readonly residualDeficit?: string;
+    readonly uncovered?: string;
+    readonly layers?: readonly { readonly layer: string; readonly amount: string }[];
+  } | null;
 }
 
 /** Every liquidation's step at `nowEpochMs`, by liquidation id. */
@@ -178,16 +205,24 @@ async function roundSteps(dataSource: DataSource, nowEpochMs: number): Promise<M
   );
 }
 
+/** Waterfall layers whose postings are tagged per member firm: a batch leaves a cover using one alone. */
+const TAGGED_LAYERS = new Set(['defaulter-default-fund', 'mutualised']);
+
 /**
  * Whether a batch leaves `step` to executeLiquidationStep, to run once it commits: a final step that
- * covered a deficit, unless under auto-deleveraging the insurance fund covered it whole (nothing to
- * deleverage, so nothing that depends on other accounts' positions).
+ * covered a deficit, unless the batch could cover it itself: under auto-deleveraging, the insurance fund
+ * covered it whole (nothing to deleverage, so nothing that depends on other accounts' positions); under the
+ * default waterfall, nothing was left uncovered and no default-fund layer paid (the insurance fund, the
+ * defaulter's margin and the CCP's capital are plain accounts). A defaulter whose firm had another account
+ * in the same batch is left too, but these books give every firm one trading account.
  */
 function leftToOneByOne(step: RoundStep, mode: DeficitMode): boolean {
   if (step.kind !== 'final' || step.cover === null) return false;
-  const insuredWhole =
-    mode === 'auto-deleveraging' && step.cover.mode === 'auto-deleveraging' && step.cover.residualDeficit === '0';
-  return !insuredWhole;
+  if (mode === 'auto-deleveraging') {
+    return !(step.cover.mode === 'auto-deleveraging' && step.cover.residualDeficit === '0');
+  }
+  const tagged = (step.cover.layers ?? []).some((layer) => TAGGED_LAYERS.has(layer.layer) && layer.amount !== '0');
+  return step.cover.uncovered !== '0' || tagged;
 }
 
 /** The liquidations whose step a batch leaves to executeLiquidationStep (leftToOneByOne), in id order. */
@@ -206,13 +241,15 @@ function deferredSteps(steps: ReadonlyMap<string, RoundStep>, mode: DeficitMode)
 interface BatchWritten {
   /** Final steps that converted collateral (the options accounts' BTC). */
   convertedFinals: number;
-  /** Final steps that covered a deficit (from the insurance fund alone, under auto-deleveraging). */
+  /** Final steps that covered a deficit (the waterfall's plain layers, or the fund alone under auto-deleveraging). */
   covers: number;
   /** Final steps that did both: the conversion's penalty reached the fund before the cover left it. */
   convertedCovers: number;
+  /** Covers the defaulter's margin or the CCP's capital paid part of (balances followed through the batch). */
+  layeredCovers: number;
 }
 
-const nothingWritten = (): BatchWritten => ({ convertedFinals: 0, covers: 0, convertedCovers: 0 });
+const nothingWritten = (): BatchWritten => ({ convertedFinals: 0, covers: 0, convertedCovers: 0, layeredCovers: 0 });
 
 /** How a batched round's steps were written, read from their rows' xmin. */
 interface RoundSplit {
@@ -255,6 +292,8 @@ function splitRound(
       if (converted) written.convertedFinals += 1;
       if (step.cover !== null) written.covers += 1;
       if (converted && step.cover !== null) written.convertedCovers += 1;
+      const layers = step.cover?.layers ?? [];
+      if (layers.some((layer) => layer.layer !== 'insurance' && layer.amount !== '0')) written.layeredCovers += 1;
     }
   }
   return { transactions, sharedDeferred, written };
@@ -693,12 +732,17 @@ describe('executeLiquidationSteps: batched liquidation steps equal the one-by-on
   };
 
   /** A book built and closed: a template must have no connection while it is copied. */
-  async function built(accounts: number, seed: number, mode: DeficitMode): Promise<TestDatabase> {
+  async function built(
+    accounts: number,
+    seed: number,
+    mode: DeficitMode,
+    resources: DefaultResources,
+  ): Promise<TestDatabase> {
     const database = await createTestDatabase();
     books.push(database);
     const building = await openDataSource(database.url);
     try {
-      await buildLiquidatingBook(building, accounts, seed, mode);
+      await buildLiquidatingBook(building, accounts, seed, mode, resources);
     } finally {
       await building.destroy();
     }
@@ -714,8 +758,10 @@ describe('executeLiquidationSteps: batched liquidation steps equal the one-by-on
   beforeAll(async () => {
     // The books are independent databases: built side by side, the file's runtime is the longest build.
     const [equivalence, small] = await Promise.all([
-      Promise.all(EQUIVALENCE_BOOKS.map(({ accounts, seed, mode }) => built(accounts, seed, mode))),
-      built(SMALL_ACCOUNTS, SMALL_SEED, 'default-waterfall'),
+      Promise.all(
+        EQUIVALENCE_BOOKS.map(({ accounts, seed, mode, resources }) => built(accounts, seed, mode, resources)),
+      ),
+      built(SMALL_ACCOUNTS, SMALL_SEED, 'default-waterfall', AMPLE),
     ]);
     smallBook = small;
     startEpochMs = Date.now();
@@ -787,9 +833,11 @@ describe('executeLiquidationSteps: batched liquidation steps equal the one-by-on
       expect(round).toBeGreaterThan(3);
       expect(written.convertedFinals).toBeGreaterThan(0);
       if (mode === 'default-waterfall') {
-        // Every deficit is the waterfall's, covered one by one after its batch.
+        // The batch covers deficits itself through the waterfall's plain layers, and leaves the uncovered
+        // ones (the layers exhausted) to one by one.
+        expect(written.covers).toBeGreaterThan(0);
+        expect(written.layeredCovers).toBeGreaterThan(0);
         expect(deferred).toBeGreaterThan(0);
-        expect(written.covers).toBe(0);
       } else {
         // The fund covers every deficit whole, nothing is deleveraged: the batch covers them all itself,
         // converted accounts' deficits included.

@@ -83,7 +83,7 @@ export async function coverLiquidationDeficit(
 }
 
 /** What every deficit mode takes: the defaulter, the amount and the insurance fund. */
-interface DeficitBase {
+export interface DeficitBase {
   readonly accountId: string;
   readonly asset: string;
   readonly settlementAssetScale: number;
@@ -113,45 +113,94 @@ async function coverByWaterfall(
 ): Promise<DeficitCoverOutcome> {
   const defaultFundAccountId = await houseAccountId(manager, 'default_fund');
   const ccpCapitalAccountId = await houseAccountId(manager, 'ccp_capital');
-  const contributions: { member_firm_id: string; amount: string }[] = await manager.query(
-    `SELECT tag.member_firm_id, sum(posting.amount)::text AS amount
-       FROM default_fund_contribution tag JOIN posting ON posting.id = tag.posting_id
-      WHERE posting.account_id = $1 AND posting.asset = $2
-      GROUP BY tag.member_firm_id ORDER BY tag.member_firm_id`,
-    [defaultFundAccountId, input.asset],
-  );
-  const fundId = (memberFirmId: string): string => `default-fund-${memberFirmId}`;
-  const resourceOf = (memberFirmId: string, amount: string): DeficitResource => {
-    const balance = new Decimal(amount);
-    return {
-      accountId: fundId(memberFirmId),
-      balance: balance.isNegative() ? ZERO : balance.toDecimalPlaces(input.scale, Decimal.ROUND_DOWN),
-    };
-  };
-  const defaulterFirm = input.account.memberFirmId ?? '';
-  const own = contributions.find((row) => row.member_firm_id === defaulterFirm);
-  const others = contributions.filter((row) => row.member_firm_id !== defaulterFirm);
-  const result: DefaultWaterfallResult = coverDeficit({
-    ...base,
-    mode: 'default-waterfall',
+  const contributions = await defaultFundContributions(manager, defaultFundAccountId, [input.asset]);
+  const plan = planWaterfallCover(input, base, {
+    contributions: contributions.get(input.asset) ?? [],
     defaulterMargin: await defaulterMargin(manager, input),
-    defaulterDefaultFund:
-      own === undefined
-        ? { accountId: `${EMPTY_RESOURCE_ID}-own-fund`, balance: ZERO }
-        : resourceOf(defaulterFirm, own.amount),
     ccpCapital: {
       accountId: ccpCapitalAccountId,
       balance: await availableBalance(manager, ccpCapitalAccountId, input.asset, input.scale),
     },
-    memberDefaultFunds: others.map((row) => resourceOf(row.member_firm_id, row.amount)),
   });
-  const firmByFundId = new Map(contributions.map((row) => [fundId(row.member_firm_id), row.member_firm_id]));
-  for (const entry of result.journalEntries) {
-    await postWithDefaultFundTags(manager, entry, defaultFundAccountId, firmByFundId);
+  for (const entry of plan.result.journalEntries) {
+    await postWithDefaultFundTags(manager, entry, defaultFundAccountId, plan.firmByFundId);
   }
+  return { uncovered: plan.result.uncovered, fills: [], details: plan.details };
+}
+
+/** One member firm's default-fund contribution in an asset (the sum of its tagged postings). */
+export interface DefaultFundContribution {
+  readonly memberFirmId: string;
+  readonly amount: Decimal;
+}
+
+/** Every member firm's default-fund contribution in each of `assets`, by asset, firms in id order. */
+export async function defaultFundContributions(
+  manager: EntityManager,
+  defaultFundAccountId: string,
+  assets: readonly string[],
+): Promise<Map<string, DefaultFundContribution[]>> {
+  const rows: { asset: string; member_firm_id: string; amount: string }[] = await manager.query(
+    `SELECT posting.asset, tag.member_firm_id, sum(posting.amount)::text AS amount
+       FROM default_fund_contribution tag JOIN posting ON posting.id = tag.posting_id
+      WHERE posting.account_id = $1 AND posting.asset = ANY($2::text[])
+      GROUP BY posting.asset, tag.member_firm_id ORDER BY posting.asset, tag.member_firm_id`,
+    [defaultFundAccountId, [...new Set(assets)]],
+  );
+  const byAsset = new Map<string, DefaultFundContribution[]>();
+  for (const row of rows) {
+    const list = byAsset.get(row.asset) ?? [];
+    list.push({ memberFirmId: row.member_firm_id, amount: new Decimal(row.amount) });
+    byAsset.set(row.asset, list);
+  }
+  return byAsset;
+}
+
+/** The placeholder account id of a member firm's default-fund layer (the pooled account is tagged per firm). */
+export const defaultFundResourceId = (memberFirmId: string): string => `default-fund-${memberFirmId}`;
+
+/** What the default waterfall takes from beyond the insurance fund, read (or followed) by the caller. */
+export interface WaterfallResources {
+  /** Every firm's contribution in the deficit's asset. */
+  readonly contributions: readonly DefaultFundContribution[];
+  /** The defaulter's margin layer (defaulterMargin's choice), available amount at the asset's scale. */
+  readonly defaulterMargin: DeficitResource;
+  /** The clearinghouse's capital, available amount at the asset's scale. */
+  readonly ccpCapital: DeficitResource;
+}
+
+/**
+ * The default waterfall's cover of a deficit, planned without touching the database: coverDeficit's layers
+ * over the given resources, and the step details as stored. Entries posting to a default-fund layer name
+ * the firm's placeholder id (defaultFundResourceId): postWithDefaultFundTags maps them to the pooled account.
+ */
+export function planWaterfallCover(
+  input: Pick<DeficitCoverInput, 'account' | 'scale'>,
+  base: DeficitBase,
+  resources: WaterfallResources,
+): { result: DefaultWaterfallResult; firmByFundId: Map<string, string>; details: Record<string, unknown> } {
+  const resourceOf = ({ memberFirmId, amount }: DefaultFundContribution): DeficitResource => ({
+    accountId: defaultFundResourceId(memberFirmId),
+    balance: amount.isNegative() ? ZERO : amount.toDecimalPlaces(input.scale, Decimal.ROUND_DOWN),
+  });
+  const defaulterFirm = input.account.memberFirmId ?? '';
+  const own = resources.contributions.find((row) => row.memberFirmId === defaulterFirm);
+  const others = resources.contributions.filter((row) => row.memberFirmId !== defaulterFirm);
+  const result: DefaultWaterfallResult = coverDeficit({
+    ...base,
+    mode: 'default-waterfall',
+    defaulterMargin: resources.defaulterMargin,
+    defaulterDefaultFund:
+      own === undefined ? { accountId: `${EMPTY_RESOURCE_ID}-own-fund`, balance: ZERO } : resourceOf(own),
+    ccpCapital: resources.ccpCapital,
+    memberDefaultFunds: others.map(resourceOf),
+  });
+  const firmByFundId = new Map(
+    resources.contributions.map((row) => [defaultFundResourceId(row.memberFirmId), row.memberFirmId]),
+  );
   return {
-    uncovered: result.uncovered,
-    fills: [],
+    result,
+    firmByFundId,
     details: {
       mode: 'default-waterfall',
       layers: result.layers.map((layer) => ({

@@ -1,4 +1,10 @@
-import { applyFill, coverDeficit, type ClearingPosition, type JournalEntryDraft } from '@novation/clearing';
+import {
+  applyFill,
+  coverDeficit,
+  type ClearingPosition,
+  type DeficitResource,
+  type JournalEntryDraft,
+} from '@novation/clearing';
 import { Decimal, ZERO } from '@novation/money';
 import { computeMarginReceipt, type MarginResult } from '@novation/risk';
 import type { DataSource, EntityManager } from 'typeorm';
@@ -19,7 +25,14 @@ import {
   planCollateralConversion,
   type PlannedCollateralConversion,
 } from './convert-collateral.js';
-import { EMPTY_RESOURCE_ID, adlDetails } from './cover-liquidation-deficit.js';
+import {
+  EMPTY_RESOURCE_ID,
+  adlDetails,
+  defaultFundContributions,
+  planWaterfallCover,
+  type DeficitBase,
+  type DefaultFundContribution,
+} from './cover-liquidation-deficit.js';
 import {
   assertStepOptions,
   conversionDetails,
@@ -331,12 +344,17 @@ async function stepBatch(
       deferred.push(row.id);
     }
   }
+  const mode = parameterSet.body.liquidation.deficitMode;
+  const ccpCapitalAccountId = await houseAccountId(manager, 'ccp_capital');
+  const waterfall =
+    mode === 'default-waterfall' ? await waterfallResources(manager, candidates, [...accounts.values()]) : null;
   const finals = settleFinals(
     slices,
     candidates,
-    await fundBalances(manager, houses.insuranceFundAccountId),
-    parameterSet.body.liquidation.deficitMode,
-    houses,
+    await houseBalances(manager, [houses.insuranceFundAccountId, ccpCapitalAccountId]),
+    mode,
+    { ...houses, ccpCapitalAccountId },
+    waterfall,
     deferred,
   );
   const stepped = [...slices, ...finals];
@@ -925,13 +943,90 @@ async function writeFinals(
   }
 }
 
-/** The insurance fund's balance per asset, before the batch writes anything. */
-async function fundBalances(manager: EntityManager, insuranceFundAccountId: string): Promise<Map<string, Decimal>> {
-  const rows: { asset: string; balance: string }[] = await manager.query(
-    `SELECT asset, balance::text AS balance FROM account_balance WHERE account_id = $1`,
-    [insuranceFundAccountId],
+/** House accounts' balances by asset, before the batch writes anything (followed through it in id order). */
+async function houseBalances(
+  manager: EntityManager,
+  accountIds: readonly string[],
+): Promise<Map<string, Map<string, Decimal>>> {
+  const rows: { account_id: string; asset: string; balance: string }[] = await manager.query(
+    `SELECT account_id, asset, balance::text AS balance FROM account_balance WHERE account_id = ANY($1::uuid[])`,
+    [arrayParameter(accountIds)],
   );
-  return new Map(rows.map((row) => [row.asset, new Decimal(row.balance)]));
+  const balances = new Map(accountIds.map((id) => [id, new Map<string, Decimal>()]));
+  for (const row of rows) balances.get(row.account_id)?.set(row.asset, new Decimal(row.balance));
+  return balances;
+}
+
+/** A balance as a deficit layer resource: never negative, at the asset's scale (rounded down). */
+function availableOf(balance: Decimal | undefined, scale: number): Decimal {
+  if (balance === undefined || balance.isNegative()) return ZERO;
+  return balance.toDecimalPlaces(scale, Decimal.ROUND_DOWN);
+}
+
+/** What the default waterfall covers in a batch read, for the deficits it may cover there. */
+interface BatchWaterfall {
+  readonly contributions: ReadonlyMap<string, readonly DefaultFundContribution[]>;
+  /** By liquidation id: the defaulter-margin layer coverLiquidationDeficit would pick (locked here). */
+  readonly defaulterMargins: ReadonlyMap<string, DeficitResource>;
+}
+
+/**
+ * The waterfall's resources for the batch's deficits: every firm's default-fund contribution in their assets
+ * (one read) and each defaulter's margin layer (one read, the accounts then locked as one by one locks its
+ * pick). A defaulter whose firm has another account in the batch gets none (its cover is deferred): a step
+ * of that account earlier in the batch could change which account, holding what, is the firm's margin.
+ */
+async function waterfallResources(
+  manager: EntityManager,
+  candidates: readonly FinalCandidate[],
+  batchAccounts: readonly AccountEntity[],
+): Promise<BatchWaterfall | null> {
+  const firmCounts = new Map<string, number>();
+  for (const account of batchAccounts) {
+    if (account.memberFirmId !== null) {
+      firmCounts.set(account.memberFirmId, (firmCounts.get(account.memberFirmId) ?? 0) + 1);
+    }
+  }
+  const covering = candidates.filter(
+    (step) =>
+      !step.deficit.isZero() && step.account.memberFirmId !== null && firmCounts.get(step.account.memberFirmId) === 1,
+  );
+  if (covering.length === 0) return null;
+  const contributions = await defaultFundContributions(
+    manager,
+    await houseAccountId(manager, 'default_fund'),
+    covering.map((step) => step.account.settlementAsset),
+  );
+  const rows: { ordinal: string; id: string; balance: string }[] = await manager.query(
+    `SELECT DISTINCT ON (want.ordinal) want.ordinal::text AS ordinal, account.id, balance.balance::text AS balance
+       FROM unnest($1::uuid[], $2::uuid[], $3::text[]) WITH ORDINALITY AS want(firm, defaulter, asset, ordinal)
+       JOIN account ON account.member_firm_id = want.firm AND account.id <> want.defaulter AND account.kind <> 'house'
+       JOIN account_balance balance ON balance.account_id = account.id AND balance.asset = want.asset
+        AND balance.balance > 0
+      WHERE NOT EXISTS (SELECT 1 FROM position WHERE position.account_id = account.id AND position.quantity <> 0)
+      ORDER BY want.ordinal, balance.balance DESC, account.id`,
+    [
+      arrayParameter(covering.map((step) => step.account.memberFirmId as string)),
+      arrayParameter(covering.map((step) => step.account.id)),
+      arrayParameter(covering.map((step) => step.account.settlementAsset)),
+    ],
+  );
+  const picked = new Map(rows.map((row) => [Number(row.ordinal) - 1, row]));
+  await lockAccounts(
+    manager,
+    rows.map((row) => row.id),
+  );
+  const defaulterMargins = new Map<string, DeficitResource>();
+  covering.forEach((step, index) => {
+    const row = picked.get(index);
+    defaulterMargins.set(
+      step.liquidationId,
+      row === undefined
+        ? { accountId: `${EMPTY_RESOURCE_ID}-margin`, balance: ZERO }
+        : { accountId: row.id, balance: new Decimal(row.balance).toDecimalPlaces(step.scale, Decimal.ROUND_DOWN) },
+    );
+  });
+  return { contributions, defaulterMargins };
 }
 
 /** Adds an entry's postings to `accountId` into its balances by asset. */
@@ -967,17 +1062,25 @@ function conversionStepPlan(
 }
 
 /**
- * The final steps the batch writes, in id order as one by one, the insurance fund followed as it moves:
- * each slice's and conversion's penalty paid in before, each cover taken out. A deficit is covered here
- * only under auto-deleveraging and only when the fund covers it whole (then nothing is deleveraged, as
- * coverLiquidationDeficit plans it); any other deficit is deferred, to run one by one.
+ * The final steps the batch writes, in id order as one by one, the house accounts (insurance fund, CCP
+ * capital) followed as they move: each slice's and conversion's penalty paid in before, each cover taken
+ * out. A deficit is covered here when its cover moves money only between accounts (no default-fund layer,
+ * whose postings are tagged per firm) and leaves nothing uncovered: under auto-deleveraging, by the
+ * insurance fund alone (then nothing is deleveraged, as coverLiquidationDeficit plans it); under the default
+ * waterfall, by the insurance fund, the defaulter's margin and the CCP's capital (planWaterfallCover, on the
+ * resources waterfallResources read). Any other deficit is deferred, to run one by one.
  */
 function settleFinals(
   slices: readonly SliceStep[],
   candidates: readonly FinalCandidate[],
-  fund: Map<string, Decimal>,
+  house: Map<string, Map<string, Decimal>>,
   mode: ActiveParameterSet['body']['liquidation']['deficitMode'],
-  houses: { readonly liquidationAccountId: string; readonly insuranceFundAccountId: string },
+  houses: {
+    readonly liquidationAccountId: string;
+    readonly insuranceFundAccountId: string;
+    readonly ccpCapitalAccountId: string;
+  },
+  waterfall: BatchWaterfall | null,
   deferred: string[],
 ): FinalStep[] {
   const ordered = [
@@ -986,56 +1089,87 @@ function settleFinals(
   ].sort((a, b) => compareText(a.id, b.id));
   const finals: FinalStep[] = [];
   const fundId = houses.insuranceFundAccountId;
+  const follow = (balances: Map<string, Map<string, Decimal>>, entry: JournalEntryDraft) => {
+    for (const [accountId, byAsset] of balances) applyPostings(byAsset, accountId, entry);
+  };
   for (const { slice, final } of ordered) {
     if (slice !== null) {
-      if (slice.plan.journalEntry !== null) applyPostings(fund, fundId, slice.plan.journalEntry);
+      if (slice.plan.journalEntry !== null) follow(house, slice.plan.journalEntry);
       continue;
     }
     if (final === null) continue;
     const balanceAfter = new Map(final.balances);
-    const fundAfter = new Map(fund);
-    if (final.conversion?.status === 'converted') applyPostings(fundAfter, fundId, final.conversion.journalEntry);
+    const houseAfter = new Map([...house].map(([id, byAsset]) => [id, new Map(byAsset)]));
+    if (final.conversion?.status === 'converted') follow(houseAfter, final.conversion.journalEntry);
     let cover: FinalStep['cover'] = null;
     if (!final.deficit.isZero()) {
       const asset = final.account.settlementAsset;
-      const balance = fundAfter.get(asset) ?? ZERO;
-      const available = balance.isNegative() ? ZERO : balance.toDecimalPlaces(final.scale, Decimal.ROUND_DOWN);
-      if (mode !== 'auto-deleveraging' || available.lessThan(final.deficit)) {
-        deferred.push(final.liquidationId);
-        continue;
-      }
-      const result = coverDeficit({
+      const base = {
         accountId: final.account.id,
         asset,
         settlementAssetScale: final.scale,
         deficit: final.deficit,
         insuranceFundAccountId: fundId,
-        insuranceFundBalance: available,
+        insuranceFundBalance: availableOf(houseAfter.get(fundId)?.get(asset), final.scale),
         idempotencyKey: `${final.idempotencyKey}-deficit`,
-        mode: 'auto-deleveraging',
-        liquidatedPosition: {
-          accountId: houses.liquidationAccountId,
-          instrumentId: EMPTY_RESOURCE_ID,
-          quantity: ZERO,
-          bankruptcyPrice: Decimal.max(final.deficit, new Decimal(1)),
-        },
-        candidates: [],
-      });
-      if (!result.residualDeficit.isZero()) {
+      };
+      const planned = planCover(final, base, mode, houses, houseAfter, waterfall);
+      if (planned === null) {
         deferred.push(final.liquidationId);
         continue;
       }
-      for (const entry of result.journalEntries) {
-        applyPostings(fundAfter, fundId, entry);
+      for (const entry of planned.entries) {
+        follow(houseAfter, entry);
         applyPostings(balanceAfter, final.account.id, entry);
       }
-      cover = { entries: result.journalEntries, details: adlDetails(result, null, result.residualDeficit) };
+      cover = planned;
     }
-    for (const [asset, amount] of fundAfter) fund.set(asset, amount);
+    for (const [id, byAsset] of houseAfter) house.set(id, byAsset);
     const negativeAfter = [...balanceAfter.values()].some((amount) => amount.isNegative());
     finals.push({ ...final, cover, negativeAfter });
   }
   return finals;
+}
+
+/** A deficit's cover as the batch may write it, or null when it must run one by one. */
+function planCover(
+  final: FinalCandidate,
+  base: DeficitBase,
+  mode: ActiveParameterSet['body']['liquidation']['deficitMode'],
+  houses: { readonly liquidationAccountId: string; readonly ccpCapitalAccountId: string },
+  house: ReadonlyMap<string, ReadonlyMap<string, Decimal>>,
+  waterfall: BatchWaterfall | null,
+): NonNullable<FinalStep['cover']> | null {
+  if (mode === 'auto-deleveraging') {
+    if (base.insuranceFundBalance.lessThan(final.deficit)) return null;
+    const result = coverDeficit({
+      ...base,
+      mode: 'auto-deleveraging',
+      liquidatedPosition: {
+        accountId: houses.liquidationAccountId,
+        instrumentId: EMPTY_RESOURCE_ID,
+        quantity: ZERO,
+        bankruptcyPrice: Decimal.max(final.deficit, new Decimal(1)),
+      },
+      candidates: [],
+    });
+    if (!result.residualDeficit.isZero()) return null;
+    return { entries: result.journalEntries, details: adlDetails(result, null, result.residualDeficit) };
+  }
+  const defaulterMargin = waterfall?.defaulterMargins.get(final.liquidationId);
+  if (waterfall === null || defaulterMargin === undefined) return null;
+  const plan = planWaterfallCover(final, base, {
+    contributions: waterfall.contributions.get(base.asset) ?? [],
+    defaulterMargin,
+    ccpCapital: {
+      accountId: houses.ccpCapitalAccountId,
+      balance: availableOf(house.get(houses.ccpCapitalAccountId)?.get(base.asset), final.scale),
+    },
+  });
+  const { journalEntries, uncovered } = plan.result;
+  const tagged = journalEntries.some((entry) => entry.postings.some((posting) => !isUuid(posting.accountId)));
+  if (!uncovered.isZero() || tagged) return null;
+  return { entries: journalEntries, details: plan.details };
 }
 
 /**

@@ -1097,14 +1097,17 @@ describe('liquidation execution in PostgreSQL', () => {
     expect(await marginStateOf(replayed)).toBe('healthy');
   });
 
-  it('batches claimed liquidations, and leaves a claimed waterfall cover to its own job when asked', async () => {
+  it('batches claimed liquidations, and leaves a claimed cover it cannot batch to its own job when asked', async () => {
     await setLiquidationParameters({
       penaltyFraction: '0.001',
       maxSliceFraction: '1',
       coolDownMs: 0,
       deficitMode: 'default-waterfall',
     });
-    await setHouseBalance('insurance_fund', '10000', 'test:insurance:claims');
+    // No fund and no capital: the waterfall reaches the default-fund layers or leaves the deficit uncovered,
+    // neither of which a batch writes.
+    await setHouseBalance('insurance_fund', '0', 'test:insurance:claims');
+    await setHouseBalance('ccp_capital', '0', 'test:capital:claims');
     const bankrupt = await fundedAccount('CLAIMED', '6000');
     await openPositions(bankrupt, await fundedAccount('CLAIMEDSHORT', '100000'), 'BTC-PERP', '5', '100000');
     await marginAccount(dataSource, bankrupt, T0);
@@ -1112,7 +1115,7 @@ describe('liquidation execution in PostgreSQL', () => {
     // Claimed (not given): its slice is batched.
     const first = await executeLiquidationSteps(dataSource, [], T0, { claimDue: 10, stepDeferredClaims: false });
     expect(first.outcomes.get(liquidation.id)?.status).toBe('slice');
-    // Its final step covers a deficit by the waterfall, which is not batched: left to its own job...
+    // Its final step's cover is not batched: left to its own job...
     const second = await executeLiquidationSteps(dataSource, [], T0, { claimDue: 10, stepDeferredClaims: false });
     expect(second.outcomes.has(liquidation.id)).toBe(false);
     expect(second.failures.size).toBe(0);
@@ -1121,7 +1124,67 @@ describe('liquidation execution in PostgreSQL', () => {
     const third = await executeLiquidationSteps(dataSource, [], T0, { claimDue: 10 });
     expect(third.outcomes.get(liquidation.id)?.status).toBe('completed');
     expect((await liquidationOf(bankrupt)).deficit.toFixed()).toBe('1992.5');
-    expect((await balance(bankrupt)).toFixed()).toBe('0');
+    const [final] = (await stepRows(liquidation.id)).slice(-1);
+    expect(final?.details).toMatchObject({ deficit: '1992.5', cover: { mode: 'default-waterfall' } });
+  });
+
+  it('covers deficits in the batch through the waterfall, the fund and capital followed from cover to cover', async () => {
+    await setLiquidationParameters({
+      penaltyFraction: '0.001',
+      maxSliceFraction: '1',
+      coolDownMs: 0,
+      deficitMode: 'default-waterfall',
+    });
+    await setHouseBalance('insurance_fund', '1000', 'test:insurance:batched-cover');
+    await setHouseBalance('ccp_capital', '5000', 'test:capital:batched-cover');
+    // Two accounts as in 'covers a deficit from the insurance fund': each slice pays 492.5 of penalty into
+    // the fund and leaves a deficit of 1,992.5.
+    const bankrupts: string[] = [];
+    for (const code of ['BATCHCOVER-A', 'BATCHCOVER-B']) {
+      const bankrupt = await fundedAccount(code, '6000');
+      await openPositions(bankrupt, await fundedAccount(`${code}-SHORT`, '100000'), 'BTC-PERP', '5', '100000');
+      await marginAccount(dataSource, bankrupt, T0);
+      bankrupts.push(bankrupt);
+    }
+    const ids = await Promise.all(bankrupts.map(async (id) => (await liquidationOf(id)).id));
+    const slices = await executeLiquidationSteps(dataSource, ids, T0);
+    expect(ids.map((id) => slices.outcomes.get(id)?.status)).toEqual(['slice', 'slice']);
+    const finals = await executeLiquidationSteps(dataSource, ids, T0);
+    expect(ids.map((id) => finals.outcomes.get(id)?.status)).toEqual(['completed', 'completed']);
+    expect(finals.batchErrors).toEqual([]);
+    // Both final steps in the batch's one transaction (a deferred cover would have had its own).
+    const writers = (await dataSource.query(
+      `SELECT count(DISTINCT xmin::text)::int AS writers FROM liquidation_step
+        WHERE liquidation_id = ANY($1::uuid[]) AND kind = 'final'`,
+      [ids],
+    )) as { writers: number }[];
+    expect(writers).toEqual([{ writers: 1 }]);
+    // In id order: the fund (1,000 + 985 of penalties) pays 1,985 of the first deficit, the capital 7.5;
+    // the capital pays all of the second. Nothing uncovered, both accounts healthy and flat.
+    const [first, second] = [...ids].sort();
+    const coverOf = async (id: string | undefined) => (await stepRows(id ?? '')).slice(-1)[0]?.details['cover'];
+    expect(await coverOf(first)).toMatchObject({
+      covered: '1992.5',
+      uncovered: '0',
+      layers: expect.arrayContaining([
+        expect.objectContaining({ layer: 'insurance', available: '1985', amount: '1985' }),
+        expect.objectContaining({ layer: 'ccp-capital', available: '5000', amount: '7.5' }),
+      ]),
+    });
+    expect(await coverOf(second)).toMatchObject({
+      covered: '1992.5',
+      uncovered: '0',
+      layers: expect.arrayContaining([
+        expect.objectContaining({ layer: 'insurance', available: '0', amount: '0' }),
+        expect.objectContaining({ layer: 'ccp-capital', available: '4992.5', amount: '1992.5' }),
+      ]),
+    });
+    expect((await balance(house.get('insurance_fund') as string)).toFixed()).toBe('0');
+    expect((await balance(house.get('ccp_capital') as string)).toFixed()).toBe('3000');
+    for (const bankrupt of bankrupts) {
+      expect((await balance(bankrupt)).toFixed()).toBe('0');
+      expect((await dataSource.manager.findOneByOrFail(AccountEntity, { id: bankrupt })).marginState).toBe('healthy');
+    }
   });
 
   it('fails a liquidation whose outbox event fails for good: no longer stepped, nor claimed by a batch', async () => {
