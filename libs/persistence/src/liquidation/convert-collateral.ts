@@ -149,6 +149,50 @@ export interface CollateralConversionPlanInput extends Omit<CollateralConversion
   readonly settlementAssetScale: number;
 }
 
+/**
+ * Whether an account left 'liquidating' by a liquidation that could not convert its collateral (no fresh
+ * enough price then) is due another liquidation now: its latest liquidation completed (none active, none
+ * failed: a failed one waits for an operator), it still owes something, and every other-asset balance it
+ * holds now has a price a conversion may use. A margin run that finds this opens the new liquidation,
+ * so collateral left unconverted in a crash is sold once the price feed catches up, without an operator.
+ */
+export async function conversionRetryDue(
+  manager: EntityManager,
+  account: AccountEntity,
+  parameterSet: ActiveParameterSet,
+  nowEpochMs: number,
+): Promise<boolean> {
+  const latest: { status: string }[] = await manager.query(
+    `SELECT status FROM liquidation WHERE account_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1`,
+    [account.id],
+  );
+  if (latest[0]?.status !== 'completed') return false;
+  const { settlement, others } = await accountBalances(manager, account);
+  const owing = settlement.isNegative() || [...others.values()].some((amount) => amount.isNegative());
+  if (!owing || others.size === 0) return false;
+  const assets = [...others.keys(), account.settlementAsset];
+  const { indexPrices } = await latestMarketData(manager, {
+    instrumentIds: [],
+    underlyings: conversionUnderlyings(parameterSet, assets),
+    asOfEpochMs: nowEpochMs,
+  });
+  const planned = planCollateralConversion({
+    account,
+    parameterSet,
+    idempotencyKey: `conversion-retry-${account.id}`,
+    nowEpochMs,
+    priceAgeMsMax: parameterSet.body.liquidation.conversionPriceAgeMsMax,
+    balances: others,
+    indexPrices,
+    liquidationAccountId: await houseAccountId(manager, 'liquidation'),
+    insuranceFundAccountId: await houseAccountId(manager, 'insurance_fund'),
+    settlementAssetScale: (await assetScales(manager, [account.settlementAsset])).get(
+      account.settlementAsset,
+    ) as number,
+  });
+  return planned.status === 'converted';
+}
+
 /** The index underlyings that price `assets` under the parameter set (usdAssets need none). */
 export function conversionUnderlyings(parameterSet: ActiveParameterSet, assets: readonly string[]): string[] {
   const usdAssets = new Set(parameterSet.body.usdAssets);

@@ -1048,7 +1048,7 @@ describe('liquidation execution in PostgreSQL', () => {
     expect(entries?.count).toBe(4);
   });
 
-  it('never converts at a stale price: the account stays liquidating for an operator', async () => {
+  it('never converts at a stale price, and liquidates again once a fresh one arrives', async () => {
     await setLiquidationParameters({
       penaltyFraction: '0.01',
       maxSliceFraction: '1',
@@ -1083,6 +1083,25 @@ describe('liquidation execution in PostgreSQL', () => {
     expect((await balance(stale, 'BTC')).toFixed()).toBe('0.0698');
     expect(await liquidationOf(stale)).toMatchObject({ status: 'completed' });
     expect(await marginStateOf(stale)).toBe('liquidating');
+    // Margin runs while the price is still stale open nothing more...
+    await marginAccount(dataSource, stale, later + 1_000);
+    expect((await liquidationOf(stale)).id).toBe(liquidation.id);
+    // ...but once a fresh index arrives, the next one liquidates again, and that one converts the BTC:
+    // 0.0698 BTC at 98,000 is 6,840.4 USDC, less the 1% penalty 6,771.996, which pays the 2,500 owed.
+    await dataSource.query(
+      `INSERT INTO index_price (underlying, price, observed_at, source) VALUES ('BTC-USD', '98000', $1, 'test')`,
+      [new Date(later + 2_000)],
+    );
+    await marginAccount(dataSource, stale, later + 3_000);
+    const retry = await liquidationOf(stale);
+    expect(retry.id).not.toBe(liquidation.id);
+    expect((await runToCompletion(retry.id, later + 3_000)).map((outcome) => outcome.status)).toEqual(['completed']);
+    expect((await balance(stale, 'BTC')).toFixed()).toBe('0');
+    expect((await balance(stale)).toFixed()).toBe('4271.996');
+    expect(await marginStateOf(stale)).toBe('healthy');
+    // Healthy now: a further run opens nothing.
+    await marginAccount(dataSource, stale, later + 4_000);
+    expect((await liquidationOf(stale)).id).toBe(retry.id);
 
     // A caller replaying a market on a simulated clock accepts older prices explicitly: then it converts.
     const replayed = await multiAssetAccount('REPLAYED', '-2500', '0.05', '100000');

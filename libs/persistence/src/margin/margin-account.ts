@@ -4,6 +4,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { MarginCallEntity, MarginReceiptEntity } from '../entities/margin.entity.js';
 import { recordMarginStateEvents } from '../events/margin-events.js';
 import { AccountEntity, type AccountMarginState } from '../entities/membership.entity.js';
+import { conversionRetryDue } from '../liquidation/convert-collateral.js';
 import { applyMarginCallDeadline, openLiquidation } from '../liquidation/open-liquidation.js';
 import { buildMarginRequest, buildMarginRequests } from './margin-request-builder.js';
 import { MarginServiceError, assertEpochMs } from './margin-service-error.js';
@@ -223,6 +224,13 @@ async function settleMarginState(
   }
   // The breach (liquidation row + outbox event) commits with the move to 'liquidating', or not at all.
   if (newState === 'liquidating' && previousState !== 'liquidating') {
+    await openLiquidation(manager, { accountId, receiptId, nowEpochMs });
+  } else if (
+    newState === 'liquidating' &&
+    previousState === 'liquidating' &&
+    (await conversionRetryDue(manager, account, parameterSet, nowEpochMs))
+  ) {
+    // Its last liquidation could not convert its collateral for want of a fresh price: now it can.
     await openLiquidation(manager, { accountId, receiptId, nowEpochMs });
   }
   // Announced to the owner's API subscriptions at commit; nothing if the run rolls back.
