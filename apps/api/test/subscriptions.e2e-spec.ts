@@ -408,6 +408,55 @@ describe('account event subscriptions over graphql-ws', () => {
   });
 
   // Last: shuts the app down with a subscription live, as SIGTERM does (runService calls app.close()).
+  it('pushes an event committed while LISTEN was down once the older transaction holding it back ends', async () => {
+    const live = subscribe(alphaKey);
+    await markerReceived(live.inbox, alphaOther, 'reconnect');
+    const observer = new pg.Client({ connectionString: database.url });
+    await observer.connect();
+    // An older write transaction, open throughout: catch-up holds back every younger transaction's events.
+    const older = new pg.Client({ connectionString: database.url });
+    await older.connect();
+    await older.query('BEGIN');
+    await older.query('SELECT pg_current_xact_id()');
+    // A younger transaction records an event and commits just after the LISTEN connection is killed (it
+    // reconnects after 100 ms at the soonest): its notification is lost, only a replay can push it.
+    const younger = dataSource.createQueryRunner();
+    await younger.connect();
+    await younger.startTransaction();
+    await recordAccountEvent(younger.manager, {
+      accountId: alphaOther,
+      kind: 'liquidation-completed',
+      dedupeKey: 'test:held-back',
+      payload: { liquidationId: 'held-back', steps: 0, deficit: '0', uncovered: '0', marginState: 'healthy' },
+    });
+    await observer.query(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+        WHERE datname = $1 AND application_name = 'novation-api-account-events'`,
+      [database.name],
+    );
+    await younger.commitTransaction();
+    await younger.release();
+    const heldBack = () => live.inbox.events.some((event) => markerLabel(event) === 'held-back');
+    // Back and replaying, but the event stays held back while the older transaction runs...
+    const listening = async () =>
+      (
+        await observer.query<{ count: number }>(
+          `SELECT count(*)::int AS count FROM pg_stat_activity
+            WHERE datname = $1 AND application_name = 'novation-api-account-events'`,
+          [database.name],
+        )
+      ).rows[0]?.count === 1;
+    while (!(await listening())) await observer.query('SELECT pg_sleep(0.05)');
+    await observer.query('SELECT pg_sleep(0.5)');
+    expect(heldBack()).toBe(false);
+    // ...and is pushed once it ends: the replay goes on until the horizon passes the reconnection.
+    await older.query('COMMIT');
+    await live.inbox.until(heldBack);
+    expect(live.inbox.events.filter((event) => markerLabel(event) === 'held-back')).toHaveLength(1);
+    await older.end();
+    await observer.end();
+  });
+
   it('closes live subscriptions and its LISTEN connection when the app shuts down', async () => {
     const live = subscribe(alphaKey);
     await markerReceived(live.inbox, alphaOther, 'shutdown');

@@ -26,6 +26,15 @@ const LOAD_BATCH_MAX = ACCOUNT_EVENT_PAGE_SIZE_MAX;
 const REPLAY_EVENTS_PER_FIRM_MAX = ACCOUNT_EVENT_PAGE_SIZE_MAX;
 /** Ids published recently, remembered so a replay and a late notification do not deliver one event twice. */
 const RECENT_IDS_MAX = 10_000;
+/**
+ * Replay passes after a reconnection while a transaction older than it still runs (its events, and those
+ * of younger transactions that committed while the connection was down, are held back until it ends),
+ * waiting REPLAY_PASS_DELAY_MS doubled per pass up to REPLAY_PASS_DELAY_MAX_MS: about 5 minutes in all.
+ * Beyond that the events are left to the catch-up query.
+ */
+const REPLAY_PASSES_MAX = 40;
+const REPLAY_PASS_DELAY_MS = 50;
+const REPLAY_PASS_DELAY_MAX_MS = 10_000;
 
 /** The Mercurius pubsub topic of a member firm's account events. */
 export function accountEventTopic(memberFirmId: string): string {
@@ -48,7 +57,11 @@ interface MercuriusPubSub {
  * firm's subscription only ever sees that firm's events. Notifications sent while the connection is down
  * are lost: when it is back, the subscribed firms' events are replayed in catch-up order from the highest
  * horizon heard (every event of a transaction below it was heard before: NOTIFY follows commit order),
- * skipping the ones already published. Each pushed event's `cursor` is its live resume point.
+ * skipping the ones already published. Catch-up holds back the events of transactions at or above the
+ * oldest one still running, so the replay is repeated, with back-off, until that horizon has passed every
+ * transaction that could have committed before the LISTEN was back (the snapshot's xmax then): an event
+ * committed while the connection was down behind a longer transaction is pushed once that one ends. Each
+ * pushed event's `cursor` is its live resume point.
  */
 @Injectable()
 export class AccountEventPublisher implements OnApplicationBootstrap, OnModuleDestroy {
@@ -65,6 +78,8 @@ export class AccountEventPublisher implements OnApplicationBootstrap, OnModuleDe
    */
   private replayFrom = 0n;
   private lostSinceListening = false;
+  /** Pending back-off waits of replays, ended at once on shutdown. */
+  private readonly wakeOnStop = new Set<() => void>();
 
   constructor(
     @Inject(NOVATION_CONFIG) config: NovationConfig,
@@ -79,7 +94,9 @@ export class AccountEventPublisher implements OnApplicationBootstrap, OnModuleDe
           if (!this.lostSinceListening) return;
           this.lostSinceListening = false;
           this.logger.log('account event notifications back: replaying what was missed');
-          this.replay().catch((error: unknown) => this.logger.error({ err: error }, 'account event replay failed'));
+          this.replayUntilFinal().catch((error: unknown) =>
+            this.logger.error({ err: error }, 'account event replay failed'),
+          );
         },
         onLost: (reason) => {
           this.lostSinceListening = true;
@@ -101,6 +118,7 @@ export class AccountEventPublisher implements OnApplicationBootstrap, OnModuleDe
   /** Stops listening first, so nothing new is published to sockets the server is closing. */
   async onModuleDestroy(): Promise<void> {
     await this.listener.stop();
+    for (const wake of [...this.wakeOnStop]) wake();
     await this.flushing;
   }
 
@@ -152,7 +170,46 @@ export class AccountEventPublisher implements OnApplicationBootstrap, OnModuleDe
     }
   }
 
-  /** After a lost connection: every subscribed firm's events from the replay point, bounded. */
+  /**
+   * After a lost connection: replays until every transaction that may have committed before LISTEN was
+   * back (xid below the snapshot's xmax read now) has ended, so none of their events stays held back.
+   * The horizon is read before each pass: a pass that starts at or past the target replays all of them.
+   */
+  private async replayUntilFinal(): Promise<void> {
+    const [row] = (await this.dataSource.query(`SELECT pg_snapshot_xmax(pg_current_snapshot())::text AS xmax`)) as {
+      xmax: string;
+    }[];
+    const target = BigInt(row?.xmax ?? '0');
+    let delayMs = REPLAY_PASS_DELAY_MS;
+    for (let pass = 1; ; pass += 1) {
+      const horizon = BigInt((await currentAccountEventPosition(this.dataSource.manager)).xactId);
+      await this.replay();
+      if (horizon >= target || !this.listener.listening) return;
+      if (pass >= REPLAY_PASSES_MAX) {
+        this.logger.warn('account events held back by a long transaction: left to the catch-up query');
+        return;
+      }
+      await this.pause(delayMs);
+      if (!this.listener.listening) return;
+      delayMs = Math.min(delayMs * 2, REPLAY_PASS_DELAY_MAX_MS);
+    }
+  }
+
+  /** Waits `ms`, or less when the publisher stops (so a replay's back-off never delays shutdown). */
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      const wakes = this.wakeOnStop;
+      function done(): void {
+        clearTimeout(timer);
+        wakes.delete(done);
+        resolve();
+      }
+      wakes.add(done);
+    });
+  }
+
+  /** Every subscribed firm's events from the replay point, bounded. */
   private async replay(): Promise<void> {
     const after = { xactId: this.replayFrom.toString(), id: '0' };
     for (const memberFirmId of [...this.subscribers.keys()]) {
