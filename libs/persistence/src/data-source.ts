@@ -24,6 +24,7 @@ import { NovationThroughput1795790000000 } from './migrations/1795790000000-Nova
 import { NovationWritePath1795820000000 } from './migrations/1795820000000-NovationWritePath.js';
 import { OutboxEventsInWakeUp1795830000000 } from './migrations/1795830000000-OutboxEventsInWakeUp.js';
 import { AccountEventOrder1795840000000 } from './migrations/1795840000000-AccountEventOrder.js';
+import { ReceiptParameters1795850000000 } from './migrations/1795850000000-ReceiptParameters.js';
 import { StatementIndex1795770000000 } from './migrations/1795770000000-StatementIndex.js';
 import { AdminReferenceData1795750000000 } from './migrations/1795750000000-AdminReferenceData.js';
 import { OutboxEventEntity } from './outbox/outbox-event.entity.js';
@@ -77,6 +78,7 @@ export const migrations = [
   NovationWritePath1795820000000,
   OutboxEventsInWakeUp1795830000000,
   AccountEventOrder1795840000000,
+  ReceiptParameters1795850000000,
 ] as const;
 
 /** The one DataSource configuration of Novation: no synchronize, migrations in one transaction each. */

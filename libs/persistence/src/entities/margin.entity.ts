@@ -59,9 +59,16 @@ export class MarginReceiptEntity {
   @Column({ type: 'varchar', length: 32 })
   model!: string;
 
-  /** The margin request (receipt inputs) exactly as hashed. */
+  /**
+   * The margin request (receipt inputs) as hashed, without `parameters` when `parametersHash` names them
+   * (margin_receipt_parameters): exportReceipt gives the whole inputs back.
+   */
   @Column({ type: 'jsonb' })
   inputs!: unknown;
+
+  /** SHA-256 of the canonical JSON of the parameters, stored once in margin_receipt_parameters. */
+  @Column({ name: 'parameters_hash', type: 'char', length: 64, nullable: true })
+  parametersHash!: string | null;
 
   @Column({ type: 'jsonb' })
   result!: unknown;

@@ -1,5 +1,5 @@
 import { Decimal } from '@novation/money';
-import { computeMarginReceipt, type MarginResult } from '@novation/risk';
+import { canonicalJson, computeMarginReceipt, sha256Hex, type MarginResult } from '@novation/risk';
 import type { DataSource, EntityManager } from 'typeorm';
 import { MarginCallEntity, MarginReceiptEntity } from '../entities/margin.entity.js';
 import { recordMarginStateEvents } from '../events/margin-events.js';
@@ -283,14 +283,83 @@ export async function storeReceipt(
   return id as string;
 }
 
-/** storeReceipt for many receipts in one insert; the ids in the order given. */
+/**
+ * storeReceipt for many receipts in one insert; the ids in the order given. Their parameters are stored
+ * once per content (margin_receipt_parameters, keyed by the SHA-256 of their canonical JSON) and named by
+ * each receipt's parameters_hash: every receipt of a parameter set carries the same 2-3 KB of them.
+ */
 export async function storeReceipts(
   manager: EntityManager,
   receipts: readonly { readonly accountId: string; readonly receipt: ReturnType<typeof computeMarginReceipt> }[],
 ): Promise<string[]> {
   if (receipts.length === 0) return [];
-  const inserted = await manager.insert(MarginReceiptEntity, receipts.map(receiptRow));
+  const keys = receipts.map(({ receipt }) => parametersKey(receipt.parameters));
+  const distinct = new Map(keys.map((key) => [key.hash, key.json]));
+  await manager.query(
+    `INSERT INTO margin_receipt_parameters (hash, parameters)
+     SELECT * FROM unnest($1::char(64)[], $2::jsonb[]) ON CONFLICT (hash) DO NOTHING`,
+    [[...distinct.keys()], [...distinct.values()]],
+  );
+  const inserted = await manager.insert(
+    MarginReceiptEntity,
+    receipts.map((receipt, index) => ({ ...receiptRow(receipt), parametersHash: (keys[index] as ParametersKey).hash })),
+  );
   return inserted.identifiers.map((identifier) => String(identifier['id']));
+}
+
+interface ParametersKey {
+  readonly hash: string;
+  readonly json: string;
+}
+
+/** Hashes of the parameter documents seen last (JSON text -> canonical hash), most recent last. */
+const parametersHashes = new Map<string, string>();
+const PARAMETERS_HASHES_MAX = 64;
+
+/**
+ * A parameters document's key: its JSON (what is stored) and the SHA-256 of its canonical JSON. Each
+ * receipt's request is parsed afresh, so its parameters are a new object every time, but the same text:
+ * the hash is remembered by text, and one parameter set costs one canonical serialisation, not one per
+ * receipt. Equal text means equal content, so a remembered hash is always the right one.
+ */
+function parametersKey(parameters: unknown): ParametersKey {
+  const json = JSON.stringify(parameters);
+  let hash = parametersHashes.get(json);
+  if (hash === undefined) {
+    hash = sha256Hex(canonicalJson(parameters));
+    parametersHashes.set(json, hash);
+    if (parametersHashes.size > PARAMETERS_HASHES_MAX) {
+      parametersHashes.delete(parametersHashes.keys().next().value as string);
+    }
+  }
+  return { hash, json };
+}
+
+/**
+ * The stored receipts' whole inputs, as hashed: each row's `inputs` with its parameters put back from
+ * margin_receipt_parameters (one read for all of them). Rows stored before parameters were kept apart
+ * (parameters_hash NULL) hold them inline and come back as they are.
+ */
+export async function receiptInputs(
+  manager: EntityManager,
+  rows: readonly Pick<MarginReceiptEntity, 'inputs' | 'parametersHash'>[],
+): Promise<Record<string, unknown>[]> {
+  const hashes = [...new Set(rows.flatMap((row) => (row.parametersHash === null ? [] : [row.parametersHash])))];
+  const stored: { hash: string; parameters: unknown }[] =
+    hashes.length === 0
+      ? []
+      : await manager.query(`SELECT hash, parameters FROM margin_receipt_parameters WHERE hash = ANY($1::char(64)[])`, [
+          hashes,
+        ]);
+  const parameters = new Map(stored.map((row) => [row.hash, row.parameters]));
+  return rows.map((row) => {
+    const inputs = row.inputs as Record<string, unknown>;
+    if (row.parametersHash === null) return inputs;
+    if (!parameters.has(row.parametersHash)) {
+      throw new MarginServiceError('UNKNOWN_RECEIPT', `receipt parameters ${row.parametersHash} are missing`);
+    }
+    return { ...inputs, parameters: parameters.get(row.parametersHash) };
+  });
 }
 
 function receiptRow({
@@ -312,7 +381,6 @@ function receiptRow({
       engineVersion: receipt.engineVersion,
       model: receipt.model,
       parameterSetVersion: receipt.parameterSetVersion,
-      parameters: receipt.parameters,
       positions: receipt.positions,
       collateral: receipt.collateral,
       marketSnapshot: receipt.marketSnapshot,
@@ -329,7 +397,8 @@ function receiptRow({
 export async function exportReceipt(manager: EntityManager, receiptId: string): Promise<ExportedMarginReceipt> {
   const row = /^[0-9]{1,19}$/.test(receiptId) ? await manager.findOneBy(MarginReceiptEntity, { id: receiptId }) : null;
   if (row === null) throw new MarginServiceError('UNKNOWN_RECEIPT', `no margin receipt ${receiptId}`);
-  const inputs = row.inputs as Omit<ExportedMarginReceipt, 'inputsHash' | 'resultHash' | 'result'>;
+  const [whole] = await receiptInputs(manager, [row]);
+  const inputs = whole as unknown as Omit<ExportedMarginReceipt, 'inputsHash' | 'resultHash' | 'result'>;
   return {
     engineVersion: inputs.engineVersion,
     model: inputs.model,

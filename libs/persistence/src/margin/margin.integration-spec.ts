@@ -4,6 +4,7 @@ import { createTestDatabase, type TestDatabase } from '@novation/testing';
 import { DataSource } from 'typeorm';
 import { auditInvariants } from '../audit/auditor.js';
 import { dataSourceOptions, migrateUp } from '../data-source.js';
+import { ReceiptParameters1795850000000 } from '../migrations/1795850000000-ReceiptParameters.js';
 import { MarginCallEntity, MarginReceiptEntity } from '../entities/margin.entity.js';
 import { AccountEntity, MemberFirmEntity } from '../entities/membership.entity.js';
 import { InstrumentEntity, VenueEntity } from '../entities/reference-data.entity.js';
@@ -485,5 +486,51 @@ describe('margin accounts from database state', () => {
       breached,
     ]);
     expect(count).toBe(1);
+  });
+
+  it('stores a parameter set once for all its receipts, exports them whole, and its migration goes down and up', async () => {
+    const rows: { receipts: number; hashes: number; inline: number }[] = await dataSource.query(
+      `SELECT count(*)::int AS receipts, count(DISTINCT parameters_hash)::int AS hashes,
+              count(*) FILTER (WHERE inputs ? 'parameters')::int AS inline
+         FROM margin_receipt`,
+    );
+    const [stored] = rows;
+    expect(stored?.receipts).toBeGreaterThan(10);
+    expect(stored?.inline).toBe(0);
+    // One row per parameter content (the tests above margin under one set, some under a re-parameterised one).
+    const [parameterRows] = (await dataSource.query(
+      `SELECT count(*)::int AS count FROM margin_receipt_parameters`,
+    )) as { count: number }[];
+    expect(parameterRows?.count).toBe(stored?.hashes);
+    expect(parameterRows?.count).toBeLessThan(stored?.receipts ?? 0);
+    const [latest] = (await dataSource.query(`SELECT id::text AS id FROM margin_receipt ORDER BY id DESC LIMIT 1`)) as {
+      id: string;
+    }[];
+    const exported = await exportReceipt(dataSource.manager, latest?.id ?? '');
+    expect(exported.parameters).toEqual(expect.any(Object));
+    expect(replayMarginReceipt(exported)).toEqual({ match: true });
+    // Down: every receipt's parameters back inline; the export (and its replay) is the same document.
+    const migration = new ReceiptParameters1795850000000();
+    const queryRunner = dataSource.createQueryRunner();
+    try {
+      await migration.down(queryRunner);
+      const [inline] = (await dataSource.query(
+        `SELECT count(*) FILTER (WHERE inputs ? 'parameters')::int AS inline, count(*)::int AS receipts
+           FROM margin_receipt`,
+      )) as { inline: number; receipts: number }[];
+      expect(inline?.inline).toBe(inline?.receipts);
+      const legacy = await dataSource.query(
+        `SELECT inputs_hash, inputs, result, engine_version, model, parameter_set_version, result_hash
+           FROM margin_receipt WHERE id = $1`,
+        [latest?.id],
+      );
+      const [row] = legacy as { inputs: Record<string, unknown> }[];
+      expect(row?.inputs['parameters']).toEqual(exported.parameters);
+      // Up again: rows stored inline stay inline and still export whole; new ones store them apart.
+      await migration.up(queryRunner);
+      expect(await exportReceipt(dataSource.manager, latest?.id ?? '')).toEqual(exported);
+    } finally {
+      await queryRunner.release();
+    }
   });
 });

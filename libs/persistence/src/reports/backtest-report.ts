@@ -9,6 +9,7 @@ import {
   sha256Hex,
 } from '@novation/risk';
 import { In, type EntityManager } from 'typeorm';
+import { receiptInputs } from '../margin/margin-account.js';
 import { MarginReceiptEntity } from '../entities/margin.entity.js';
 import {
   BACKTEST_ACCOUNT_PRODUCT,
@@ -202,8 +203,9 @@ async function loadReceipts(manager: EntityManager, ids: readonly string[]): Pro
   const receipts = new Map<string, StoredReceipt>();
   if (ids.length === 0) return receipts;
   const rows = await manager.find(MarginReceiptEntity, { where: { id: In([...ids]) } });
-  for (const row of rows) {
-    const raw = row.inputs as Record<string, unknown>;
+  const inputs = await receiptInputs(manager, rows);
+  for (const [index, row] of rows.entries()) {
+    const raw = inputs[index] as Record<string, unknown>;
     receipts.set(row.id, {
       id: row.id,
       initialMargin: row.initialMargin,
