@@ -8,7 +8,9 @@
  * - one by one: executeLiquidationStep, one transaction per step, LIQUIDATION_QUEUE_CONCURRENCY at a time
  *   (how the worker ran before batching; skipped with LIQUIDATION_BENCH_PATHS=batched);
  * - batched: LIQUIDATION_BENCH_RUNNERS (2) loops calling executeLiquidationSteps with claimDue, up to
- *   LIQUIDATION_BATCH_MAX liquidations per transaction, as the worker's jobs claim them.
+ *   LIQUIDATION_BATCH_MAX liquidations per transaction, as the worker's jobs claim them;
+ * - batched in LIQUIDATION_BENCH_PROCESSES (2) processes at once on a third copy, as several workers would,
+ *   timed once they are all loaded and connected (1 skips it).
  * The bench's parameters have no cool-down and close whole positions, so most liquidations take one slice
  * and a final step. Printed per path: liquidations and steps per second, the CPU time per liquidation of
  * this Node process and of the database's PostgreSQL backends (steadier than wall-clock rates on a shared
@@ -16,7 +18,9 @@
  * the margin runs over the book, one transaction per account and batched (marginAccounts). Measures only:
  * never fails on timing.
  */
+import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { LIQUIDATION_QUEUE_CONCURRENCY } from '@novation/jobs';
 import {
   auditInvariants,
@@ -83,9 +87,9 @@ async function cpuMark(dataSource: DataSource) {
 }
 
 /** A copy of the database at `url` (no connection may be open to it), dropped by the returned drop(). */
-async function cloneDatabase(url: string): Promise<{ url: string; drop(): Promise<void> }> {
+async function cloneDatabase(url: string, suffix: string): Promise<{ url: string; drop(): Promise<void> }> {
   const source = new URL(url);
-  const name = `${source.pathname.slice(1)}_copy`;
+  const name = `${source.pathname.slice(1)}_${suffix}`;
   const maintenance = new URL(url);
   maintenance.pathname = '/postgres';
   const run = async (sql: string): Promise<void> => {
@@ -129,6 +133,124 @@ async function resultRow(
     perLiquidation(postgresMs).padStart(7),
     violations.length === 0 ? 'passed' : `failed: ${violations.map((violation) => violation.check).join(', ')}`,
   ];
+}
+
+/**
+ * `runners` loops, each stepping every due liquidation it can claim (executeLiquidationSteps with claimDue,
+ * LIQUIDATION_BATCH_MAX per transaction) until none is left. Returns the steps committed and the polls
+ * that found nothing to claim while another runner still held some.
+ */
+async function runBatched(
+  dataSource: DataSource,
+  runners: number,
+  liquidations: number,
+): Promise<{ steps: number; idle: number }> {
+  let steps = 0;
+  let idle = 0;
+  const active = async () =>
+    (
+      (await dataSource.query(
+        `SELECT count(*)::int AS count FROM liquidation WHERE status IN ('pending', 'in_progress')`,
+      )) as { count: number }[]
+    )[0]?.count ?? 0;
+  await Promise.all(
+    Array.from({ length: runners }, async () => {
+      for (let round = 0; round < liquidations * STEPS_PER_LIQUIDATION_MAX; round += 1) {
+        const { outcomes, failures } = await executeLiquidationSteps(dataSource, [], Date.now(), {
+          claimDue: LIQUIDATION_BATCH_MAX,
+        });
+        if (failures.size > 0) {
+          throw new Error(`${failures.size} liquidations failed: ${[...failures.values()][0]?.message}`);
+        }
+        for (const outcome of outcomes.values()) {
+          if (outcome.status === 'slice' || outcome.status === 'completed') steps += 1;
+        }
+        if (outcomes.size > 0) continue;
+        // Nothing claimable: done unless another runner still holds some.
+        if ((await active()) === 0) return;
+        idle += 1;
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+    }),
+  );
+  return { steps, idle };
+}
+
+/**
+ * LIQUIDATION_BENCH_PROCESSES > 1 also runs the batched path in that many worker processes at once (each
+ * with BATCH_RUNNERS runners, all claiming from one copy of the book), as several liquidation workers
+ * would: whether the rate scales with processes while the CPU per liquidation stays put.
+ */
+const PROCESSES = processCount(process.env['LIQUIDATION_BENCH_PROCESSES'] ?? '2');
+
+function processCount(raw: string): number {
+  const count = Number(raw);
+  if (!Number.isSafeInteger(count) || count < 1 || count > 16) {
+    throw new RangeError('LIQUIDATION_BENCH_PROCESSES must be an integer in [1, 16]');
+  }
+  return count;
+}
+
+/** In a worker process of the multi-process path: run the batched loop on CHILD_DATABASE_URL, report. */
+const CHILD_DATABASE_URL = process.env['LIQUIDATION_BENCH_CHILD_DATABASE_URL'];
+
+async function child(url: string): Promise<void> {
+  const dataSource = new DataSource({
+    ...dataSourceOptions({
+      database: { url, poolSizeMax: 8, statementTimeoutMs: 120_000, runMigrationsAtStart: false },
+    }),
+    logging: false,
+  });
+  await dataSource.initialize();
+  try {
+    // Loaded and connected: wait for the parent's go, so start-up is not timed.
+    process.stdout.write('ready\n');
+    await new Promise<void>((resolve) => process.stdin.once('data', () => resolve()));
+    const cpuBefore = nodeCpuMs();
+    const { steps } = await runBatched(dataSource, BATCH_RUNNERS, ACCOUNTS);
+    process.stdout.write(`${JSON.stringify({ steps, nodeCpuMs: nodeCpuMs() - cpuBefore })}\n`);
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
+/**
+ * Runs PROCESSES worker processes of the batched path on `url` at once, timed from the moment all of them
+ * are loaded and connected: steps, their Node CPU (summed) and the elapsed time.
+ */
+async function runProcesses(url: string): Promise<{ steps: number; nodeCpuMs: number; elapsedMs: number }> {
+  const workers = Array.from({ length: PROCESSES }, () => {
+    const worker = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url)], {
+      env: { ...process.env, LIQUIDATION_BENCH_CHILD_DATABASE_URL: url },
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    let output = '';
+    let onReady: () => void = () => undefined;
+    const ready = new Promise<void>((resolve) => {
+      onReady = resolve;
+    });
+    worker.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+      if (output.includes('ready\n')) onReady();
+    });
+    const done = new Promise<{ steps: number; nodeCpuMs: number }>((resolve, reject) => {
+      worker.on('error', reject);
+      worker.on('exit', (code) => {
+        if (code !== 0) reject(new Error(`bench worker exited with ${String(code)}`));
+        else resolve(JSON.parse(output.trim().split('\n').pop() ?? '{}') as { steps: number; nodeCpuMs: number });
+      });
+    });
+    return { worker, ready, done };
+  });
+  await Promise.all(workers.map(({ ready }) => ready));
+  const started = performance.now();
+  for (const { worker } of workers) worker.stdin.end('go\n');
+  const results = await Promise.all(workers.map(({ done }) => done));
+  return {
+    steps: results.reduce((sum, result) => sum + result.steps, 0),
+    nodeCpuMs: results.reduce((sum, result) => sum + result.nodeCpuMs, 0),
+    elapsedMs: performance.now() - started,
+  };
 }
 
 async function main(): Promise<void> {
@@ -181,7 +303,8 @@ async function main(): Promise<void> {
     // Both paths start from the same book: a copy of this database (CREATE DATABASE ... TEMPLATE) gets the
     // batched path, this one the step-by-step path.
     await dataSource.destroy();
-    const copy = await cloneDatabase(database.url);
+    const copy = await cloneDatabase(database.url, 'copy');
+    const processesCopy = PROCESSES > 1 ? await cloneDatabase(database.url, 'processes') : null;
     await dataSource.initialize();
     const batchedSource = new DataSource({
       ...dataSourceOptions({
@@ -227,29 +350,9 @@ async function main(): Promise<void> {
       steps = 0;
       cpu = await cpuMark(batchedSource);
       started = performance.now();
-      let idle = 0;
-      await Promise.all(
-        Array.from({ length: BATCH_RUNNERS }, async () => {
-          for (let round = 0; round < pending.length * STEPS_PER_LIQUIDATION_MAX; round += 1) {
-            const { outcomes, failures } = await executeLiquidationSteps(batchedSource, [], Date.now(), {
-              claimDue: LIQUIDATION_BATCH_MAX,
-            });
-            if (failures.size > 0)
-              throw new Error(`${failures.size} liquidations failed: ${[...failures.values()][0]?.message}`);
-            for (const outcome of outcomes.values()) {
-              if (outcome.status === 'slice' || outcome.status === 'completed') steps += 1;
-            }
-            if (outcomes.size > 0) continue;
-            // Nothing claimable: done unless another runner still holds some.
-            const [left] = (await batchedSource.query(
-              `SELECT count(*)::int AS count FROM liquidation WHERE status IN ('pending', 'in_progress')`,
-            )) as { count: number }[];
-            if ((left?.count ?? 0) === 0) return;
-            idle += 1;
-            await new Promise((resolve) => setTimeout(resolve, 1));
-          }
-        }),
-      );
+      const run = await runBatched(batchedSource, BATCH_RUNNERS, pending.length);
+      steps = run.steps;
+      const idle = run.idle;
       const [left] = (await batchedSource.query(
         `SELECT count(*)::int AS count FROM liquidation WHERE status IN ('pending', 'in_progress')`,
       )) as { count: number }[];
@@ -264,6 +367,41 @@ async function main(): Promise<void> {
           cpu,
         ),
       );
+      if (processesCopy !== null) {
+        const processesSource = new DataSource({
+          ...dataSourceOptions({
+            database: {
+              url: processesCopy.url,
+              poolSizeMax: 2,
+              statementTimeoutMs: 120_000,
+              runMigrationsAtStart: false,
+            },
+          }),
+          logging: false,
+        });
+        await processesSource.initialize();
+        try {
+          // The workers' own backends are gone when they exit: PostgreSQL CPU is not read for this path.
+          const run = await runProcesses(processesCopy.url);
+          const [leftOver] = (await processesSource.query(
+            `SELECT count(*)::int AS count FROM liquidation WHERE status IN ('pending', 'in_progress')`,
+          )) as { count: number }[];
+          const row = await resultRow(
+            `batched ${PROCESSES} proc`,
+            processesSource,
+            pending.length,
+            run.steps,
+            run.elapsedMs,
+            leftOver?.count ?? 0,
+            { node: 0, postgres: null },
+          );
+          // Node CPU: the worker processes' own (this process only waited).
+          row[7] = String(Math.round((run.nodeCpuMs * 1000) / pending.length)).padStart(9);
+          rows.push(row);
+        } finally {
+          await processesSource.destroy();
+        }
+      }
       console.log(
         `Liquidation throughput: ${ACCOUNTS.toLocaleString('en-US')} accounts, 40% crash, ` +
           `${pending.length.toLocaleString('en-US')} liquidations opened. One by one: ${LIQUIDATION_QUEUE_CONCURRENCY} at a ` +
@@ -289,6 +427,7 @@ async function main(): Promise<void> {
     } finally {
       await batchedSource.destroy();
       await copy.drop();
+      await processesCopy?.drop();
     }
   } finally {
     await dataSource.destroy();
@@ -296,4 +435,5 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+if (CHILD_DATABASE_URL === undefined) await main();
+else await child(CHILD_DATABASE_URL);
