@@ -107,16 +107,31 @@ export async function convertCollateral(
   manager: EntityManager,
   request: CollateralConversionRequest,
 ): Promise<CollateralConversionOutcome> {
-  const { account } = request;
-  const balances = request.otherBalances ?? (await otherAssetBalances(manager, account));
+  const balances = request.otherBalances ?? (await otherAssetBalances(manager, request.account));
   if (balances.size === 0) return { status: 'nothing' };
-  const assets = [...balances.keys(), account.settlementAsset];
+  const planned = await planConversionNow(manager, request, balances);
+  if (planned.status !== 'converted') return planned;
+  const { journalEntry, ...converted } = planned;
+  const posted = await postJournalEntry(manager, journalEntry);
+  return { ...converted, journalEntryId: posted.journalEntryId };
+}
+
+/**
+ * planCollateralConversion on what the database holds now: the latest index prices of the assets, the
+ * house accounts and the settlement asset's scale.
+ */
+async function planConversionNow(
+  manager: EntityManager,
+  request: Omit<CollateralConversionRequest, 'otherBalances'>,
+  balances: ReadonlyMap<string, Decimal>,
+): Promise<PlannedCollateralConversion> {
+  const { account } = request;
   const { indexPrices } = await latestMarketData(manager, {
     instrumentIds: [],
-    underlyings: conversionUnderlyings(request.parameterSet, assets),
+    underlyings: conversionUnderlyings(request.parameterSet, [...balances.keys(), account.settlementAsset]),
     asOfEpochMs: request.nowEpochMs,
   });
-  const planned = planCollateralConversion({
+  return planCollateralConversion({
     ...request,
     balances,
     indexPrices,
@@ -126,10 +141,6 @@ export async function convertCollateral(
       account.settlementAsset,
     ) as number,
   });
-  if (planned.status !== 'converted') return planned;
-  const { journalEntry, ...converted } = planned;
-  const posted = await postJournalEntry(manager, journalEntry);
-  return { ...converted, journalEntryId: posted.journalEntryId };
 }
 
 /** A conversion planned but not posted: its journal entry in place of the posted entry's id. */
@@ -170,26 +181,17 @@ export async function conversionRetryDue(
   const { settlement, others } = await accountBalances(manager, account);
   const owing = settlement.isNegative() || [...others.values()].some((amount) => amount.isNegative());
   if (!owing || others.size === 0) return false;
-  const assets = [...others.keys(), account.settlementAsset];
-  const { indexPrices } = await latestMarketData(manager, {
-    instrumentIds: [],
-    underlyings: conversionUnderlyings(parameterSet, assets),
-    asOfEpochMs: nowEpochMs,
-  });
-  const planned = planCollateralConversion({
-    account,
-    parameterSet,
-    idempotencyKey: `conversion-retry-${account.id}`,
-    nowEpochMs,
-    priceAgeMsMax: parameterSet.body.liquidation.conversionPriceAgeMsMax,
-    balances: others,
-    indexPrices,
-    liquidationAccountId: await houseAccountId(manager, 'liquidation'),
-    insuranceFundAccountId: await houseAccountId(manager, 'insurance_fund'),
-    settlementAssetScale: (await assetScales(manager, [account.settlementAsset])).get(
-      account.settlementAsset,
-    ) as number,
-  });
+  const planned = await planConversionNow(
+    manager,
+    {
+      account,
+      parameterSet,
+      idempotencyKey: `conversion-retry-${account.id}`,
+      nowEpochMs,
+      priceAgeMsMax: parameterSet.body.liquidation.conversionPriceAgeMsMax,
+    },
+    others,
+  );
   return planned.status === 'converted';
 }
 

@@ -95,8 +95,13 @@ export interface DeficitBase {
 
 /** A balance as a layer resource: never negative, at the asset's scale (rounded down). */
 async function availableBalance(manager: EntityManager, accountId: string, asset: string, scale: number) {
-  const balance = await balanceOf(manager, accountId, asset);
-  return balance.isNegative() ? ZERO : balance.toDecimalPlaces(scale, Decimal.ROUND_DOWN);
+  return availableAmount(await balanceOf(manager, accountId, asset), scale);
+}
+
+/** What a layer may take of `balance` (none when absent): never negative, at the asset's scale, rounded down. */
+export function availableAmount(balance: Decimal | undefined, scale: number): Decimal {
+  if (balance === undefined || balance.isNegative()) return ZERO;
+  return balance.toDecimalPlaces(scale, Decimal.ROUND_DOWN);
 }
 
 /**
@@ -181,7 +186,7 @@ export function planWaterfallCover(
 ): { result: DefaultWaterfallResult; firmByFundId: Map<string, string>; details: Record<string, unknown> } {
   const resourceOf = ({ memberFirmId, amount }: DefaultFundContribution): DeficitResource => ({
     accountId: defaultFundResourceId(memberFirmId),
-    balance: amount.isNegative() ? ZERO : amount.toDecimalPlaces(input.scale, Decimal.ROUND_DOWN),
+    balance: availableAmount(amount, input.scale),
   });
   const defaulterFirm = input.account.memberFirmId ?? '';
   const own = resources.contributions.find((row) => row.memberFirmId === defaulterFirm);

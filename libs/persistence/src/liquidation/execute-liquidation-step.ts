@@ -174,7 +174,8 @@ export async function executeLiquidationStep(
     const conversion = owing ? await convertCollateral(manager, conversionRequest(context, others)) : null;
     if (conversion?.status === 'converted' && book.length > 0) {
       if ((await balanceOf(manager, account.id, account.settlementAsset)).isNegative()) {
-        const nextStepAtEpochMs = await recordConversionStep(context, receipt.result, receiptId, conversion);
+        const record = conversionStepRecord(receipt.result, conversion);
+        const nextStepAtEpochMs = await recordSliceStep(context, receiptId, conversion.journalEntryId, record);
         return { ...base, status: 'slice', stepNumber, nextStepAtEpochMs };
       }
     }
@@ -484,6 +485,21 @@ async function executeSlice(
       nowEpochMs,
     );
   }
+  return recordSliceStep(context, receiptId, posted?.journalEntryId ?? null, plan);
+}
+
+/**
+ * Stores a step that is not the last (a slice, or a conversion alone) and its fills; the liquidation then
+ * waits for its next step (after the cool-down) and the owner's subscriptions hear of this one. Returns when
+ * the next step is due.
+ */
+async function recordSliceStep(
+  context: StepContext,
+  receiptId: string,
+  journalEntryId: string | null,
+  plan: Pick<SliceStepPlan, 'details' | 'event' | 'fills'>,
+): Promise<number> {
+  const { manager, account, liquidation, nowEpochMs } = context;
   const nextStepAtEpochMs = nowEpochMs + context.parameterSet.body.liquidation.coolDownMs;
   await insertLiquidationStep(
     manager,
@@ -493,25 +509,12 @@ async function executeSlice(
       kind: 'slice',
       idempotencyKey: context.idempotencyKey,
       receiptId,
-      journalEntryId: posted?.journalEntryId ?? null,
+      journalEntryId,
       details: plan.details,
       nowEpochMs,
     },
     plan.fills.map(sliceFillRecord),
   );
-  return continueLiquidation(context, nextStepAtEpochMs, { receiptId, ...plan.event });
-}
-
-/**
- * The end of a step that is not the last: the liquidation waits for its next step (after the cool-down)
- * and the owner's subscriptions hear of this one. Returns when the next step is due.
- */
-async function continueLiquidation(
-  context: StepContext,
-  nextStepAtEpochMs: number,
-  event: Readonly<Record<string, unknown>> & { readonly receiptId: string },
-): Promise<number> {
-  const { manager, account, liquidation } = context;
   await manager.query(`UPDATE liquidation SET status = 'in_progress', next_step_at = $2 WHERE id = $1`, [
     liquidation.id,
     new Date(nextStepAtEpochMs),
@@ -520,7 +523,7 @@ async function continueLiquidation(
     accountId: account.id,
     kind: 'liquidation-step',
     dedupeKey: `liquidation-step-${liquidation.id}-${context.stepNumber}`,
-    payload: { liquidationId: liquidation.id, stepNumber: context.stepNumber, ...event },
+    payload: { liquidationId: liquidation.id, stepNumber: context.stepNumber, receiptId, ...plan.event },
   });
   return nextStepAtEpochMs;
 }
@@ -555,44 +558,25 @@ export function conversionDetails(conversion: CollateralConversionOutcome | Plan
 }
 
 /**
- * A step that only converted collateral: positions remain and the settlement balance is still negative,
- * so the liquidation goes on (the next step closes positions to pay it).
+ * The details and event of a step that only converted collateral: positions remain and the settlement
+ * balance is still negative, so the liquidation goes on (the next step closes positions to pay it).
  */
-async function recordConversionStep(
-  context: StepContext,
+export function conversionStepRecord(
   result: MarginResult,
-  receiptId: string,
-  conversion: Extract<CollateralConversionOutcome, { status: 'converted' }>,
-): Promise<number> {
-  const { manager, liquidation, nowEpochMs } = context;
-  const nextStepAtEpochMs = nowEpochMs + context.parameterSet.body.liquidation.coolDownMs;
+  conversion: Extract<CollateralConversionOutcome | PlannedCollateralConversion, { status: 'converted' }>,
+): Pick<SliceStepPlan, 'details' | 'event' | 'fills'> {
   const converted = conversionDetails(conversion);
-  await insertLiquidationStep(
-    manager,
-    {
-      liquidationId: liquidation.id,
-      stepNumber: context.stepNumber,
-      kind: 'slice',
-      idempotencyKey: context.idempotencyKey,
-      receiptId,
-      journalEntryId: conversion.journalEntryId,
-      details: {
-        equity: result.equity,
-        initialMargin: result.initialMargin,
-        maintenanceMargin: result.maintenanceMargin,
-        closes: [],
-        conversion: converted,
-      },
-      nowEpochMs,
+  return {
+    fills: [],
+    details: {
+      equity: result.equity,
+      initialMargin: result.initialMargin,
+      maintenanceMargin: result.maintenanceMargin,
+      closes: [],
+      conversion: converted,
     },
-    [],
-  );
-  return continueLiquidation(context, nextStepAtEpochMs, {
-    receiptId,
-    penalty: conversion.penalty.toFixed(),
-    closes: [],
-    conversion: converted,
-  });
+    event: { penalty: conversion.penalty.toFixed(), closes: [], conversion: converted },
+  };
 }
 
 /**

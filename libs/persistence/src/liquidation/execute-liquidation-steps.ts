@@ -314,22 +314,15 @@ async function stepBatch(
   await recordAccountEvents(manager, orderedEvents(events, stepped));
   // Last, so the rows every concurrent batch needs are held only for the commit.
   await movePositions(manager, houseFills, nowEpochMs);
-  for (const step of slices) {
+  // `stepped` is the slices, then the finals.
+  for (const [index, step] of stepped.entries()) {
+    const completed = index >= slices.length;
     outcomes.set(step.liquidationId, {
       liquidationId: step.liquidationId,
       accountId: step.account.id,
-      status: 'slice',
+      status: completed ? 'completed' : 'slice',
       stepNumber: step.stepNumber,
-      nextStepAtEpochMs,
-    });
-  }
-  for (const step of finals) {
-    outcomes.set(step.liquidationId, {
-      liquidationId: step.liquidationId,
-      accountId: step.account.id,
-      status: 'completed',
-      stepNumber: step.stepNumber,
-      nextStepAtEpochMs: null,
+      nextStepAtEpochMs: completed ? null : nextStepAtEpochMs,
     });
   }
   return { outcomes, failures, deferred };

@@ -5,6 +5,7 @@ import { EntityNotFoundError, type EntityManager } from 'typeorm';
 import type { HouseRole } from '../entities/membership.entity.js';
 import type { LiquidationStatus } from '../entities/margin.entity.js';
 import { AssetEntity } from '../entities/reference-data.entity.js';
+import { arrayParameter } from '../trades/sql.js';
 import { LiquidationError } from './liquidation-error.js';
 
 /** Most steps one liquidation may take: a liquidation that has not finished by then is stuck, not slow. */
@@ -200,43 +201,82 @@ export async function applyLiquidationFill(
   return result.realisedPnl;
 }
 
-/** Stores one executed step; its unique (liquidation, number) and idempotency key refuse a second copy. */
+/** Stores one executed step and its fills (insertLiquidationSteps of one). */
 export async function insertLiquidationStep(
   manager: EntityManager,
-  step: {
-    readonly liquidationId: string;
-    readonly stepNumber: number;
-    readonly kind: 'slice' | 'final';
-    readonly idempotencyKey: string;
-    readonly receiptId: string;
-    readonly journalEntryId: string | null;
-    readonly details: unknown;
-    readonly nowEpochMs: number;
-  },
+  step: Omit<LiquidationStepRow, 'fills'> & { readonly nowEpochMs: number },
   fills: readonly LiquidationFillRecord[],
-): Promise<string> {
-  const [row] = (await manager.query(
-    `INSERT INTO liquidation_step (liquidation_id, step_number, kind, idempotency_key, receipt_id, journal_entry_id,
-                                   details, executed_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8) RETURNING id::text AS id`,
+): Promise<void> {
+  const { nowEpochMs, ...row } = step;
+  await insertLiquidationSteps(manager, [{ ...row, fills }], nowEpochMs);
+}
+
+/** A step row to store, with the fills it made. */
+export interface LiquidationStepRow {
+  readonly liquidationId: string;
+  readonly stepNumber: number;
+  readonly kind: 'slice' | 'final';
+  readonly idempotencyKey: string;
+  readonly receiptId: string;
+  readonly journalEntryId: string | null;
+  readonly details: unknown;
+  readonly fills: readonly LiquidationFillRecord[];
+}
+
+/**
+ * Stores executed steps and their fills in one statement, in the order given; each step's unique
+ * (liquidation, number) and idempotency key refuse a second copy (the statement fails).
+ */
+export async function insertLiquidationSteps(
+  manager: EntityManager,
+  steps: readonly LiquidationStepRow[],
+  nowEpochMs: number,
+): Promise<void> {
+  const fills = steps.flatMap((step, index) => step.fills.map((fill) => ({ step: index + 1, fill })));
+  const column = <Row>(rows: readonly Row[], pick: (row: Row) => string | null) => arrayParameter(rows.map(pick));
+  const [result] = (await manager.query(
+    `WITH step_input AS (
+       SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::jsonb[])
+         WITH ORDINALITY AS input(liquidation_id, step_number, kind, idempotency_key, receipt_id, journal_entry_id,
+                                  details, ordinal)
+     ), step AS (
+       INSERT INTO liquidation_step (liquidation_id, step_number, kind, idempotency_key, receipt_id, journal_entry_id,
+                                     details, executed_at)
+       SELECT liquidation_id, step_number, kind, idempotency_key, receipt_id, journal_entry_id, details, $8
+         FROM step_input ORDER BY ordinal
+       RETURNING id, idempotency_key
+     ), step_id AS (
+       SELECT step.id, step_input.ordinal FROM step JOIN step_input USING (idempotency_key)
+     ), filled AS (
+       INSERT INTO liquidation_fill (liquidation_step_id, account_id, instrument_id, role, quantity, price)
+       SELECT step_id.id, fill.account_id, fill.instrument_id, fill.role, fill.quantity, fill.price
+         FROM unnest($9::int[], $10::uuid[], $11::uuid[], $12::text[], $13::numeric[], $14::numeric[])
+           WITH ORDINALITY AS fill(step_ordinal, account_id, instrument_id, role, quantity, price, ordinal)
+         JOIN step_id ON step_id.ordinal = fill.step_ordinal
+        ORDER BY fill.ordinal
+       RETURNING 1
+     )
+     SELECT (SELECT count(*) FROM step)::int AS steps, (SELECT count(*) FROM filled)::int AS fills`,
     [
-      step.liquidationId,
-      step.stepNumber,
-      step.kind,
-      step.idempotencyKey,
-      step.receiptId,
-      step.journalEntryId,
-      JSON.stringify(step.details),
-      new Date(step.nowEpochMs),
+      column(steps, (step) => step.liquidationId),
+      column(steps, (step) => String(step.stepNumber)),
+      column(steps, (step) => step.kind),
+      column(steps, (step) => step.idempotencyKey),
+      column(steps, (step) => step.receiptId),
+      column(steps, (step) => step.journalEntryId),
+      column(steps, (step) => JSON.stringify(step.details)),
+      new Date(nowEpochMs),
+      column(fills, ({ step }) => String(step)),
+      column(fills, ({ fill }) => fill.accountId),
+      column(fills, ({ fill }) => fill.instrumentId),
+      column(fills, ({ fill }) => fill.role),
+      column(fills, ({ fill }) => fill.quantity.toFixed()),
+      column(fills, ({ fill }) => fill.price.toFixed()),
     ],
-  )) as { id: string }[];
-  if (row === undefined) throw new Error(`liquidation step ${step.idempotencyKey} not inserted`);
-  for (const fill of fills) {
-    await manager.query(
-      `INSERT INTO liquidation_fill (liquidation_step_id, account_id, instrument_id, role, quantity, price)
-       VALUES ($1, $2, $3, $4, $5, $6)`,
-      [row.id, fill.accountId, fill.instrumentId, fill.role, fill.quantity.toFixed(), fill.price.toFixed()],
+  )) as { steps: number; fills: number }[];
+  if (Number(result?.steps) !== steps.length || Number(result?.fills) !== fills.length) {
+    throw new Error(
+      `inserted ${result?.steps} steps and ${result?.fills} fills, expected ${steps.length} and ${fills.length}`,
     );
   }
-  return row.id;
 }

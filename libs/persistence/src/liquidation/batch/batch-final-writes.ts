@@ -19,8 +19,8 @@ import { postJournalEntries } from '../../trades/bulk-ledger.js';
 import { arrayParameter } from '../../trades/sql.js';
 import { conversionDetails, stateAfterLiquidation } from '../execute-liquidation-step.js';
 import { LiquidationError } from '../liquidation-error.js';
+import { insertLiquidationSteps } from '../liquidation-store.js';
 import type { FinalStep } from './batch-types.js';
-import { insertSteps } from './batch-writes.js';
 
 /**
  * Final steps with nothing to convert or cover: nothing posts, so the step's margin run is also the one that
@@ -106,7 +106,7 @@ export async function writeFinals(
        FROM unnest($1::uuid[], $2::numeric[]) AS next(id, deficit) WHERE liquidation.id = next.id`,
     [arrayParameter(finals.map((step) => step.liquidationId)), arrayParameter(finals.map(deficitOf)), now],
   );
-  await insertSteps(
+  await insertLiquidationSteps(
     manager,
     finals.map((step) => ({
       liquidationId: step.liquidationId,

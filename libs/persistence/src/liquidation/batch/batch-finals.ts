@@ -12,15 +12,15 @@ import type { ActiveParameterSet } from '../../margin/parameter-set-body.js';
 import { compareText } from '../../margin/margin-request-builder.js';
 import { isUuid } from '../../margin/transaction.js';
 import type { PlannedCollateralConversion } from '../convert-collateral.js';
-import { EMPTY_RESOURCE_ID, adlDetails, planWaterfallCover, type DeficitBase } from '../cover-liquidation-deficit.js';
-import { conversionDetails, type SliceStepPlan } from '../execute-liquidation-step.js';
+import {
+  EMPTY_RESOURCE_ID,
+  adlDetails,
+  availableAmount,
+  planWaterfallCover,
+  type DeficitBase,
+} from '../cover-liquidation-deficit.js';
+import { conversionStepRecord, type SliceStepPlan } from '../execute-liquidation-step.js';
 import type { BatchWaterfall, FinalCandidate, FinalStep, SliceStep } from './batch-types.js';
-
-/** A balance as a deficit layer resource: never negative, at the asset's scale (rounded down). */
-function availableOf(balance: Decimal | undefined, scale: number): Decimal {
-  if (balance === undefined || balance.isNegative()) return ZERO;
-  return balance.toDecimalPlaces(scale, Decimal.ROUND_DOWN);
-}
 
 /** Adds an entry's postings to `accountId` into its balances by asset. */
 export function applyPostings(
@@ -39,19 +39,7 @@ export function conversionStepPlan(
   result: MarginResult,
   conversion: Extract<PlannedCollateralConversion, { status: 'converted' }>,
 ): SliceStepPlan {
-  const converted = conversionDetails(conversion);
-  return {
-    journalEntry: conversion.journalEntry,
-    fills: [],
-    details: {
-      equity: result.equity,
-      initialMargin: result.initialMargin,
-      maintenanceMargin: result.maintenanceMargin,
-      closes: [],
-      conversion: converted,
-    },
-    event: { penalty: conversion.penalty.toFixed(), closes: [], conversion: converted },
-  };
+  return { journalEntry: conversion.journalEntry, ...conversionStepRecord(result, conversion) };
 }
 
 /**
@@ -103,7 +91,7 @@ export function settleFinals(
         settlementAssetScale: final.scale,
         deficit: final.deficit,
         insuranceFundAccountId: fundId,
-        insuranceFundBalance: availableOf(houseAfter.get(fundId)?.get(asset), final.scale),
+        insuranceFundBalance: availableAmount(houseAfter.get(fundId)?.get(asset), final.scale),
         idempotencyKey: `${final.idempotencyKey}-deficit`,
       };
       const planned = planCover(final, base, mode, houses, houseAfter, waterfall);
@@ -156,7 +144,7 @@ function planCover(
     defaulterMargin,
     ccpCapital: {
       accountId: houses.ccpCapitalAccountId,
-      balance: availableOf(house.get(houses.ccpCapitalAccountId)?.get(base.asset), final.scale),
+      balance: availableAmount(house.get(houses.ccpCapitalAccountId)?.get(base.asset), final.scale),
     },
   });
   const { journalEntries, uncovered } = plan.result;

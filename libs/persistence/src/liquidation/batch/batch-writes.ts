@@ -1,7 +1,6 @@
 /**
  * The batch's slice writes and the statements its steps share: every slice's journal entry (one bulk post),
- * the liquidated accounts' position moves, the step rows with their fills (one insert for slices and finals
- * alike), the liquidations' status, and the account events put back in the order one-by-one steps record them.
+ * the liquidated accounts' position moves, the step rows with their fills, the liquidations' status, and the account events put back in the order one-by-one steps record them.
  */
 
 import type { EntityManager } from 'typeorm';
@@ -11,7 +10,7 @@ import { compareText } from '../../margin/margin-request-builder.js';
 import { postJournalEntries } from '../../trades/bulk-ledger.js';
 import { arrayParameter } from '../../trades/sql.js';
 import { sliceFillRecord, type SliceFill, type SliceStepPlan } from '../execute-liquidation-step.js';
-import type { LiquidationFillRecord } from '../liquidation-store.js';
+import { insertLiquidationSteps } from '../liquidation-store.js';
 import { movePositions } from './batch-positions.js';
 import type { SliceStep, Stepped } from './batch-types.js';
 
@@ -46,7 +45,7 @@ export async function writeSlices(
     nowEpochMs,
   );
   houseFills.push(...fills.filter((fill) => fill.role === 'liquidation_account'));
-  await insertSteps(
+  await insertLiquidationSteps(
     manager,
     slices.map((step) => ({
       liquidationId: step.liquidationId,
@@ -76,72 +75,6 @@ export async function writeSlices(
         ...step.plan.event,
       },
     });
-  }
-}
-
-interface StepRow {
-  readonly liquidationId: string;
-  readonly stepNumber: number;
-  readonly kind: 'slice' | 'final';
-  readonly idempotencyKey: string;
-  readonly receiptId: string;
-  readonly journalEntryId: string | null;
-  readonly details: unknown;
-  readonly fills: readonly LiquidationFillRecord[];
-}
-
-/** The steps and their fills in one statement (insertLiquidationStep's rows, in the batch's order). */
-export async function insertSteps(
-  manager: EntityManager,
-  steps: readonly StepRow[],
-  nowEpochMs: number,
-): Promise<void> {
-  const fills = steps.flatMap((step, index) => step.fills.map((fill) => ({ step: index + 1, fill })));
-  const column = <Row>(rows: readonly Row[], pick: (row: Row) => string | null) => arrayParameter(rows.map(pick));
-  const [result] = (await manager.query(
-    `WITH step_input AS (
-       SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::jsonb[])
-         WITH ORDINALITY AS input(liquidation_id, step_number, kind, idempotency_key, receipt_id, journal_entry_id,
-                                  details, ordinal)
-     ), step AS (
-       INSERT INTO liquidation_step (liquidation_id, step_number, kind, idempotency_key, receipt_id, journal_entry_id,
-                                     details, executed_at)
-       SELECT liquidation_id, step_number, kind, idempotency_key, receipt_id, journal_entry_id, details, $8
-         FROM step_input ORDER BY ordinal
-       RETURNING id, idempotency_key
-     ), step_id AS (
-       SELECT step.id, step_input.ordinal FROM step JOIN step_input USING (idempotency_key)
-     ), filled AS (
-       INSERT INTO liquidation_fill (liquidation_step_id, account_id, instrument_id, role, quantity, price)
-       SELECT step_id.id, fill.account_id, fill.instrument_id, fill.role, fill.quantity, fill.price
-         FROM unnest($9::int[], $10::uuid[], $11::uuid[], $12::text[], $13::numeric[], $14::numeric[])
-           WITH ORDINALITY AS fill(step_ordinal, account_id, instrument_id, role, quantity, price, ordinal)
-         JOIN step_id ON step_id.ordinal = fill.step_ordinal
-        ORDER BY fill.ordinal
-       RETURNING 1
-     )
-     SELECT (SELECT count(*) FROM step)::int AS steps, (SELECT count(*) FROM filled)::int AS fills`,
-    [
-      column(steps, (step) => step.liquidationId),
-      column(steps, (step) => String(step.stepNumber)),
-      column(steps, (step) => step.kind),
-      column(steps, (step) => step.idempotencyKey),
-      column(steps, (step) => step.receiptId),
-      column(steps, (step) => step.journalEntryId),
-      column(steps, (step) => JSON.stringify(step.details)),
-      new Date(nowEpochMs),
-      column(fills, ({ step }) => String(step)),
-      column(fills, ({ fill }) => fill.accountId),
-      column(fills, ({ fill }) => fill.instrumentId),
-      column(fills, ({ fill }) => fill.role),
-      column(fills, ({ fill }) => fill.quantity.toFixed()),
-      column(fills, ({ fill }) => fill.price.toFixed()),
-    ],
-  )) as { steps: number; fills: number }[];
-  if (Number(result?.steps) !== steps.length || Number(result?.fills) !== fills.length) {
-    throw new Error(
-      `inserted ${result?.steps} steps and ${result?.fills} fills, expected ${steps.length} and ${fills.length}`,
-    );
   }
 }
 
