@@ -32,8 +32,7 @@ import {
   marginAccounts,
   migrateUp,
 } from '@novation/persistence';
-import { createTestDatabase } from '@novation/testing';
-import pg from 'pg';
+import { cloneTestDatabase, createTestDatabase } from '@novation/testing';
 import { DataSource } from 'typeorm';
 import { nodeCpuMs, postgresCpuBetween, postgresCpuMs } from './cpu-time.js';
 import { buildCrashMarket } from '../../apps/liquidation-worker/test/crash-market.js';
@@ -84,27 +83,6 @@ function runnerCount(raw: string): number {
 /** CPU readings at the start of a timed path: this process's and the database backends'. */
 async function cpuMark(dataSource: DataSource) {
   return { node: nodeCpuMs(), postgres: await postgresCpuMs(dataSource) };
-}
-
-/** A copy of the database at `url` (no connection may be open to it), dropped by the returned drop(). */
-async function cloneDatabase(url: string, suffix: string): Promise<{ url: string; drop(): Promise<void> }> {
-  const source = new URL(url);
-  const name = `${source.pathname.slice(1)}_${suffix}`;
-  const maintenance = new URL(url);
-  maintenance.pathname = '/postgres';
-  const run = async (sql: string): Promise<void> => {
-    const client = new pg.Client({ connectionString: maintenance.toString() });
-    await client.connect();
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  };
-  await run(`CREATE DATABASE ${name} TEMPLATE ${source.pathname.slice(1)}`);
-  const copy = new URL(url);
-  copy.pathname = `/${name}`;
-  return { url: copy.toString(), drop: () => run(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
 }
 
 async function resultRow(
@@ -303,8 +281,8 @@ async function main(): Promise<void> {
     // Both paths start from the same book: a copy of this database (CREATE DATABASE ... TEMPLATE) gets the
     // batched path, this one the step-by-step path.
     await dataSource.destroy();
-    const copy = await cloneDatabase(database.url, 'copy');
-    const processesCopy = PROCESSES > 1 ? await cloneDatabase(database.url, 'processes') : null;
+    const copy = await cloneTestDatabase(database, 'copy');
+    const processesCopy = PROCESSES > 1 ? await cloneTestDatabase(database, 'processes') : null;
     await dataSource.initialize();
     const batchedSource = new DataSource({
       ...dataSourceOptions({

@@ -18,7 +18,24 @@ export interface TestDatabase {
 export async function createTestDatabase(): Promise<TestDatabase> {
   const baseUrl = new URL(loadConfig().database.url);
   const name = `novation_test_${process.pid}_${randomBytes(4).toString('hex')}`;
-  await withMaintenanceClient(baseUrl, (client) => client.query(`CREATE DATABASE ${name}`));
+  return createDatabase(baseUrl, name, `CREATE DATABASE ${name}`);
+}
+
+/**
+ * A copy of `template` (CREATE DATABASE ... TEMPLATE: the same rows, the same ids) named
+ * `<template>_<suffix>`, for two paths to start from one state. No connection to the template may be open
+ * while it is copied.
+ */
+export async function cloneTestDatabase(template: TestDatabase, suffix: string): Promise<TestDatabase> {
+  if (!/^[a-z0-9_]{1,20}$/.test(suffix)) throw new Error(`invalid database suffix ${JSON.stringify(suffix)}`);
+  const baseUrl = new URL(template.url);
+  const name = `${template.name}_${suffix}`;
+  return createDatabase(baseUrl, name, `CREATE DATABASE ${name} TEMPLATE ${template.name}`);
+}
+
+/** Runs `createSql` (which creates `name`) on the server of `baseUrl`; the database, and how to drop it. */
+async function createDatabase(baseUrl: URL, name: string, createSql: string): Promise<TestDatabase> {
+  await withMaintenanceClient(baseUrl, (client) => client.query(createSql));
   const url = new URL(baseUrl);
   url.pathname = `/${name}`;
   return {

@@ -1,3 +1,3 @@
-export { createTestDatabase, testConfig, uniqueQueuePrefix } from './database.js';
+export { cloneTestDatabase, createTestDatabase, testConfig, uniqueQueuePrefix } from './database.js';
 export type { TestDatabase } from './database.js';
 export { deleteQueueKeys } from './redis.js';

@@ -1,4 +1,3 @@
-import { loadConfig } from '@novation/config';
 import {
   LIQUIDATION_BATCH_MAX,
   LiquidationError,
@@ -10,8 +9,7 @@ import {
   migrateUp,
   type LiquidationStepOutcome,
 } from '@novation/persistence';
-import { createTestDatabase, type TestDatabase } from '@novation/testing';
-import pg from 'pg';
+import { cloneTestDatabase, createTestDatabase, type TestDatabase } from '@novation/testing';
 import { DataSource } from 'typeorm';
 import { buildCrashMarket, type CrashLiquidationParameters } from '../../test/crash-market.js';
 
@@ -75,38 +73,6 @@ const EQUIVALENCE_BOOKS: readonly {
   },
   { mode: 'auto-deleveraging', accounts: ADL_ACCOUNTS, seed: ADL_SEED, resources: AMPLE },
 ];
-
-/** A database cloned from another with CREATE DATABASE ... TEMPLATE: the same rows, the same ids. */
-interface ClonedDatabase {
-  readonly url: string;
-  drop(): Promise<void>;
-}
-
-async function withMaintenanceClient<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const url = new URL(loadConfig().database.url);
-  url.pathname = '/postgres';
-  const client = new pg.Client({ connectionString: url.toString(), connectionTimeoutMillis: 5_000 });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
-
-/** Clones `template` (which must have no open connection) under `template.name`_`suffix`. */
-async function cloneDatabase(template: TestDatabase, suffix: string): Promise<ClonedDatabase> {
-  const name = `${template.name}_${suffix}`;
-  await withMaintenanceClient((client) => client.query(`CREATE DATABASE ${name} TEMPLATE ${template.name}`));
-  const url = new URL(template.url);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      await withMaintenanceClient((client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
-    },
-  };
-}
 
 async function openDataSource(url: string): Promise<DataSource> {
   const dataSource = new DataSource({
@@ -714,7 +680,7 @@ interface EquivalencePair {
 describe('executeLiquidationSteps: batched liquidation steps equal the one-by-one path', () => {
   const books: TestDatabase[] = [];
   let smallBook: TestDatabase;
-  const clones: ClonedDatabase[] = [];
+  const clones: TestDatabase[] = [];
   const dataSources: DataSource[] = [];
   /** By deficit mode: the equivalence test's two databases. */
   const pairs = new Map<DeficitMode, EquivalencePair>();
@@ -750,7 +716,7 @@ describe('executeLiquidationSteps: batched liquidation steps equal the one-by-on
   }
 
   async function clone(template: TestDatabase, suffix: string): Promise<DataSource> {
-    const cloned = await cloneDatabase(template, suffix);
+    const cloned = await cloneTestDatabase(template, suffix);
     clones.push(cloned);
     return open(cloned.url);
   }
