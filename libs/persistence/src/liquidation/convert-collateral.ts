@@ -173,14 +173,25 @@ export async function conversionRetryDue(
   parameterSet: ActiveParameterSet,
   nowEpochMs: number,
 ): Promise<boolean> {
+  // The balances first (keyed by account): most 'liquidating' accounts a margin run meets are mid-way
+  // through a liquidation, or owe nothing in another asset, and stop here. The liquidation history has no
+  // index by account, so it is read only for the few left.
+  let balances: AccountBalances;
+  try {
+    balances = await accountBalances(manager, account);
+  } catch (error) {
+    // More assets than a conversion handles: a liquidation would refuse them too; the margin run goes on.
+    if (error instanceof LiquidationError && error.code === 'TOO_MANY_ASSETS') return false;
+    throw error;
+  }
+  const { settlement, others } = balances;
+  const owing = settlement.isNegative() || [...others.values()].some((amount) => amount.isNegative());
+  if (!owing || others.size === 0) return false;
   const latest: { status: string }[] = await manager.query(
     `SELECT status FROM liquidation WHERE account_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1`,
     [account.id],
   );
   if (latest[0]?.status !== 'completed') return false;
-  const { settlement, others } = await accountBalances(manager, account);
-  const owing = settlement.isNegative() || [...others.values()].some((amount) => amount.isNegative());
-  if (!owing || others.size === 0) return false;
   const planned = await planConversionNow(
     manager,
     {
